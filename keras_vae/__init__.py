@@ -1,0 +1,24 @@
+"""keras_vae: Variational Autoencoders in Keras 3, on TensorFlow, PyTorch and JAX."""
+
+__version__ = "0.1.0"
+
+from keras_vae import architectures, datasets, losses
+from keras_vae.architectures import get_architecture, list_architectures, register_architecture
+from keras_vae.build import build_vae
+from keras_vae.losses import get_loss, list_losses, register_loss
+from keras_vae.model import VAE
+
+__all__ = [
+    "VAE",
+    "__version__",
+    "architectures",
+    "build_vae",
+    "datasets",
+    "get_architecture",
+    "get_loss",
+    "list_architectures",
+    "list_losses",
+    "losses",
+    "register_architecture",
+    "register_loss",
+]

@@ -1,0 +1,49 @@
+"""`dense`: a multilayer perceptron encoder and decoder."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import keras
+from keras import layers
+
+from keras_vae.architectures.blocks import as_tuple, check_shapes, gaussian_head
+from keras_vae.architectures.registry import register_architecture
+
+
+@register_architecture("dense")
+def dense(
+    input_shape: Sequence[int],
+    latent_dim: int,
+    hidden_units: int | Sequence[int] = (512, 256),
+    activation: str = "relu",
+) -> tuple[keras.Model, keras.Model]:
+    """Builds an MLP encoder and its mirror-image decoder.
+
+    Args:
+        input_shape: (height, width, channels) of the images.
+        latent_dim: size of z.
+        hidden_units: encoder layer widths, first to last; the decoder uses them reversed.
+            `400` with latent 20 is the classic PyTorch example's 784-400-20 network.
+        activation: activation of every hidden layer.
+
+    Returns:
+        `(encoder, decoder)`.
+    """
+    shape = check_shapes(input_shape, latent_dim)
+    widths = as_tuple(hidden_units, "hidden_units")
+
+    images = keras.Input(shape)
+    h = layers.Flatten()(images)
+    for width in widths:
+        h = layers.Dense(width, activation=activation)(h)
+    encoder = keras.Model(images, gaussian_head(h, latent_dim), name="encoder")
+
+    z = keras.Input((latent_dim,))
+    h = z
+    for width in reversed(widths):
+        h = layers.Dense(width, activation=activation)(h)
+    h = layers.Dense(math.prod(shape))(h)
+    decoder = keras.Model(z, layers.Reshape(shape)(h), name="decoder")
+    return encoder, decoder

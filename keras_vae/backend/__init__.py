@@ -1,0 +1,19 @@
+"""The gradient step of each Keras backend, chosen once, at import, like Keras's own trainers."""
+
+import keras
+
+_BACKEND = keras.backend.backend()
+
+if _BACKEND == "jax":
+    from keras_vae.backend.jax import VAETrainer
+elif _BACKEND == "tensorflow":
+    from keras_vae.backend.tensorflow import VAETrainer
+elif _BACKEND == "torch":
+    from keras_vae.backend.torch import VAETrainer
+else:
+    raise ImportError(
+        f"keras_vae runs on the jax, tensorflow and torch backends, but KERAS_BACKEND is "
+        f"{_BACKEND!r}. Set KERAS_BACKEND to one of those."
+    )
+
+__all__ = ["VAETrainer"]

@@ -1,0 +1,47 @@
+"""`build_vae`: encoder, decoder and VAE from the registries in one call."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from keras_vae.architectures import get_architecture
+from keras_vae.losses import LossTerm
+from keras_vae.model import DEFAULT_LOSSES, VAE
+
+
+def build_vae(
+    architecture: str = "dense",
+    input_shape: Sequence[int] = (28, 28, 1),
+    latent_dim: int = 16,
+    losses: Sequence[str | LossTerm] | None = None,
+    *,
+    seed: int | None = None,
+    dynamic_binarization: bool = False,
+    **kwargs: Any,
+) -> VAE:
+    """Builds a VAE from a registered architecture and loss terms.
+
+    Args:
+        architecture: a name from `list_architectures()`.
+        input_shape: (height, width, channels) of the images.
+        latent_dim: size of z.
+        losses: loss-term names or instances; default `("bernoulli", "kl")`.
+        seed: seed of the sampling noise.
+        dynamic_binarization: see `VAE`.
+        **kwargs: the architecture's own keyword arguments (e.g. `hidden_units` for `dense`).
+
+    Returns:
+        An uncompiled `VAE`.
+
+    Example:
+        >>> vae = build_vae("conv", input_shape=(32, 32, 3), latent_dim=32, filters=(32, 64, 128))
+    """
+    encoder, decoder = get_architecture(architecture)(tuple(input_shape), latent_dim, **kwargs)
+    return VAE(
+        encoder,
+        decoder,
+        losses=DEFAULT_LOSSES if losses is None else losses,
+        seed=seed,
+        dynamic_binarization=dynamic_binarization,
+    )

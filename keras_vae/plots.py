@@ -1,0 +1,110 @@
+"""Every figure keras_vae draws, as PNG files (matplotlib figures without pyplot: no display)."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def _save(figure: Figure, path: str | os.PathLike) -> None:
+    figure.savefig(path, dpi=100, bbox_inches="tight")
+
+
+def _tile(images: np.ndarray, columns: int) -> np.ndarray:
+    """Returns (N, H, W, C) images tiled into one (rows*H, columns*W, C) array, gaps white."""
+    n, height, width, channels = images.shape
+    rows = math.ceil(n / columns)
+    canvas = np.ones(((height + 1) * rows - 1, (width + 1) * columns - 1, channels), "float32")
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        canvas[r * (height + 1) : r * (height + 1) + height, c * (width + 1) : c * (width + 1) + width] = image
+    return canvas
+
+
+def _show(axes, canvas: np.ndarray) -> None:
+    if canvas.shape[-1] == 1:
+        axes.imshow(canvas[..., 0], cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    else:
+        axes.imshow(np.clip(canvas, 0.0, 1.0), interpolation="nearest")
+    axes.set_xticks([])
+    axes.set_yticks([])
+
+
+def plot_image_grid(
+    images: np.ndarray, path: str | os.PathLike, title: str, columns: int | None = None
+) -> None:
+    """Writes (N, H, W, C) images in [0, 1] as one titled grid.
+
+    Args:
+        images: the images.
+        path: the PNG to write.
+        title: the figure title.
+        columns: images per row; a square-ish grid by default.
+    """
+    images = np.asarray(images)
+    columns = columns or math.ceil(math.sqrt(len(images)))
+    canvas = _tile(images, columns)
+    figure = Figure(figsize=(max(3.0, canvas.shape[1] / 40), max(3.0, canvas.shape[0] / 40) + 0.4))
+    axes = figure.add_subplot()
+    _show(axes, canvas)
+    axes.set_title(title)
+    _save(figure, path)
+
+
+def plot_reconstructions(
+    originals: np.ndarray, reconstructions: np.ndarray, path: str | os.PathLike, title: str
+) -> None:
+    """Writes originals (top row) over their reconstructions (bottom row)."""
+    originals, reconstructions = np.asarray(originals), np.asarray(reconstructions)
+    columns = len(originals)
+    figure = Figure(figsize=(max(4.0, columns * 0.6), 2.0))
+    for row, (images, label) in enumerate(
+        ((originals, "original"), (reconstructions, "reconstruction"))
+    ):
+        axes = figure.add_subplot(2, 1, row + 1)
+        _show(axes, _tile(images, columns))
+        axes.set_ylabel(label, rotation=0, ha="right", va="center")
+    figure.suptitle(title)
+    _save(figure, path)
+
+
+def read_training_log(path: str | os.PathLike) -> dict[str, list[float]]:
+    """Reads a Keras `CSVLogger` file into {column: values}."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return {}
+    return {key: [float(row[key]) for row in rows] for key in rows[0]}
+
+
+def plot_training_curves(
+    log: dict[str, Sequence[float]], path: str | os.PathLike, title: str = "Training"
+) -> None:
+    """Writes one panel per metric (loss, each term), train and validation, against epoch.
+
+    Args:
+        log: {metric: per-epoch values}, as `read_training_log` or `History.history` give.
+        path: the PNG to write.
+        title: the figure title.
+    """
+    names = [k for k in log if k != "epoch" and not k.startswith("val_")]
+    epochs = np.arange(1, len(log[names[0]]) + 1)
+    figure = Figure(figsize=(4.0 * len(names), 3.2))
+    for i, name in enumerate(names):
+        axes = figure.add_subplot(1, len(names), i + 1)
+        axes.plot(epochs, log[name], marker=".", label="train")
+        if f"val_{name}" in log:
+            axes.plot(epochs, log[f"val_{name}"], marker=".", label="validation")
+        axes.set_title(name)
+        axes.set_xlabel("epoch")
+        axes.set_ylabel("nats per image")
+        axes.grid(alpha=0.3)
+        axes.legend()
+    figure.suptitle(title)
+    figure.tight_layout()
+    _save(figure, path)
