@@ -185,12 +185,13 @@ def _read_idx_directory(directory: Path) -> dict[str, np.ndarray]:
             )
         return matches[0]
 
-    return {
-        "x_train": read_idx(find("images", "train")),
-        "y_train": read_idx(find("labels", "train")),
-        "x_test": read_idx(find("images", "test")),
-        "y_test": read_idx(find("labels", "test")),
+    paths = {
+        "x_train": find("images", "train"),
+        "y_train": find("labels", "train"),
+        "x_test": find("images", "test"),
+        "y_test": find("labels", "test"),
     }
+    return {key: read_idx(path) for key, path in paths.items()}
 
 
 def _normalise_splits(arrays: dict, source: str = "the dataset") -> tuple[Split, Split]:

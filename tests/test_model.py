@@ -1,0 +1,142 @@
+"""The VAE on the current backend: training, its step maths by hand, methods, save/load."""
+
+import keras
+import numpy as np
+import pytest
+from scipy import special
+
+import keras_vae
+from keras_vae import VAE
+from tests.helpers import assert_all_close, to_numpy
+
+
+def small_vae(architecture="dense", input_shape=(28, 28, 1), **kwargs):
+    widths = {"dense": {"hidden_units": (64,)}, "conv": {"filters": (8, 16), "dense_units": 32},
+              "resnet": {"filters": (8, 16)}}[architecture]  # fmt: skip
+    vae = keras_vae.build_vae(architecture, input_shape=input_shape, latent_dim=4, seed=3,
+                              **widths, **kwargs)  # fmt: skip
+    vae.compile(optimizer=keras.optimizers.Adam(3e-3))
+    return vae
+
+
+@pytest.mark.parametrize("architecture", ["dense", "conv", "resnet"])
+def test_training_lowers_the_loss(images, architecture):
+    vae = small_vae(architecture)
+    history = vae.fit(images, epochs=4, batch_size=32, validation_data=(images[:64],), verbose=0)
+    loss = history.history["loss"]
+    assert set(history.history) == {"loss", "reconstruction", "kl", "val_loss",
+                                     "val_reconstruction", "val_kl"}  # fmt: skip
+    assert loss[-1] < 0.9 * loss[0]
+    assert history.history["val_loss"][-1] < history.history["val_loss"][0]
+    # The reported loss is the negative ELBO: its terms add up.
+    assert loss[-1] == pytest.approx(
+        history.history["reconstruction"][-1] + history.history["kl"][-1], rel=1e-5
+    )
+
+
+def next_noise(vae, batch):
+    """The standard-normal noise the model's seed generator will draw next."""
+    twin = keras.random.SeedGenerator(0)
+    twin.state.assign(vae.seed_generator.state.value)
+    return to_numpy(keras.random.normal((batch, vae.latent_dim), seed=twin))
+
+
+def hand_computed_terms(vae, x, epsilon):
+    """The negative ELBO's terms in NumPy from the encoder's and decoder's outputs."""
+    z_mean, z_log_var = (to_numpy(t).astype("float64") for t in vae.encoder(x))
+    z = z_mean + np.exp(0.5 * z_log_var) * epsilon
+    logits = to_numpy(vae.decoder(z.astype("float32"))).astype("float64")
+    p = special.expit(logits)
+    bce = -(x * np.log(p) + (1 - x) * np.log1p(-p)).reshape(len(x), -1).sum(axis=1)
+    kl = 0.5 * (np.exp(z_log_var) + z_mean**2 - 1 - z_log_var).sum(axis=1)
+    return {"reconstruction": bce.mean(), "kl": kl.mean(), "loss": (bce + kl).mean()}
+
+
+def test_train_step_and_test_step_match_a_hand_computation(images):
+    vae = small_vae()
+    x = images[:32]
+    vae.fit(images, epochs=1, batch_size=32, verbose=0)  # move off the initial weights
+
+    expected = hand_computed_terms(vae, x, next_noise(vae, len(x)))
+    logs = vae.evaluate(x, batch_size=len(x), return_dict=True, verbose=0)
+    for name, value in expected.items():
+        assert logs[name] == pytest.approx(value, rel=1e-4)
+
+    # train_on_batch reports the terms of the weights it started from, then updates them.
+    expected = hand_computed_terms(vae, x, next_noise(vae, len(x)))
+    before = [to_numpy(w) for w in vae.trainable_weights]
+    logs = vae.train_on_batch(x, return_dict=True)
+    for name, value in expected.items():
+        assert logs[name] == pytest.approx(value, rel=1e-4)
+    assert any(not np.array_equal(b, to_numpy(w)) for b, w in zip(before, vae.trainable_weights))
+    assert int(to_numpy(vae.optimizer.iterations)) == 1 + len(images) // 32
+
+
+def test_kl_warmup_follows_the_optimizer_step(images):
+    vae = small_vae(losses=["bernoulli", keras_vae.losses.GaussianKL(warmup_steps=1000)])
+    logs = vae.train_on_batch(images[:32], return_dict=True)
+    # At step 0 the KL weight is 0: the objective is the reconstruction alone.
+    assert logs["objective"] == pytest.approx(logs["reconstruction"], rel=1e-6)
+    assert logs["loss"] > logs["objective"]
+
+
+def test_dynamic_binarization_trains_on_fresh_binary_draws(images):
+    vae = small_vae(dynamic_binarization=True)
+    x = keras.ops.convert_to_tensor(images[:64])
+    first = to_numpy(vae.compute_loss_terms(x, training=True)["reconstruction"])
+    second = to_numpy(vae.compute_loss_terms(x, training=True)["reconstruction"])
+    assert first != second
+    evaluation = vae.evaluate(images, verbose=0, return_dict=True)  # no draw outside training
+    assert np.isfinite(evaluation["loss"])
+
+
+def test_methods_return_shapes_and_ranges(images):
+    vae = small_vae("conv", input_shape=(28, 28, 1))
+    z_mean, z_log_var = vae.encode(images[:5])
+    assert z_mean.shape == (5, 4) and z_log_var.shape == (5, 4)
+    for out in (vae.decode(z_mean), vae.reconstruct(images[:5]), vae.sample(5, seed=1),
+                vae.reconstruct(images[:5], sampler="sample"), vae(images[:5])):  # fmt: skip
+        out = to_numpy(out)
+        assert out.shape == (5, 28, 28, 1) and out.min() >= 0 and out.max() <= 1
+    assert_all_close(vae.sample(3, seed=7), vae.sample(3, seed=7))
+    assert not np.allclose(to_numpy(vae.sample(3)), to_numpy(vae.sample(3)))
+    with pytest.raises(ValueError, match="sampler"):
+        vae.reconstruct(images[:2], sampler="mean")
+
+
+@pytest.mark.parametrize("architecture", ["dense", "conv", "resnet"])
+def test_save_and_load_give_identical_outputs(tmp_path, images, architecture):
+    vae = small_vae(architecture, losses=["laplace", keras_vae.losses.GaussianKL(beta=0.5)])
+    vae.fit(images[:64], epochs=1, batch_size=32, verbose=0)
+    vae.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert isinstance(loaded, VAE)
+    for key in ("losses", "seed", "dynamic_binarization"):
+        assert loaded.get_config()[key] == vae.get_config()[key]
+    x = images[:8]
+    assert_all_close(vae.reconstruct(x), loaded.reconstruct(x), rtol=0, atol=0)
+    assert_all_close(vae.sample(4, seed=2), loaded.sample(4, seed=2), rtol=0, atol=0)
+    epsilon = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
+    terms = vae.compute_loss_terms(x, epsilon=epsilon)
+    loaded_terms = loaded.compute_loss_terms(x, epsilon=epsilon)
+    for name in terms:
+        assert_all_close(terms[name], loaded_terms[name], rtol=0, atol=0)
+
+
+def test_mismatched_encoder_and_decoder_are_rejected():
+    encoder, _ = keras_vae.get_architecture("dense")((28, 28, 1), 4)
+    _, decoder = keras_vae.get_architecture("dense")((28, 28, 1), 5)
+    with pytest.raises(ValueError, match="same latent_dim"):
+        VAE(encoder, decoder)
+    _, decoder = keras_vae.get_architecture("dense")((32, 32, 3), 4)
+    with pytest.raises(ValueError, match="one parameter per pixel"):
+        VAE(encoder, decoder)
+
+
+def test_losses_need_exactly_one_likelihood():
+    with pytest.raises(ValueError, match="exactly one reconstruction likelihood"):
+        keras_vae.build_vae(losses=["kl"])
+    with pytest.raises(ValueError, match="same metric"):
+        keras_vae.build_vae(losses=["bernoulli", "gaussian", "kl"])
+    with pytest.raises(ValueError, match="Did you mean 'bernoulli'"):
+        keras_vae.build_vae(losses=["bernouli", "kl"])
