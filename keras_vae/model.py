@@ -1,4 +1,4 @@
-"""The VAE model: encode, decode, sample, and `compute_loss_terms`, the one place its maths lives."""
+"""The VAE model: encode, decode, sample, and `compute_loss_terms`, where all its maths lives."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ DEFAULT_LOSSES = ("bernoulli", "kl")
 
 
 def resolve_loss_terms(losses: Sequence[str | LossTerm | dict]) -> list[LossTerm]:
-    """Returns `losses` as LossTerm instances: names go through the registry, configs through Keras."""
+    """Returns `losses` as LossTerm instances: names via the registry, configs via Keras."""
     terms = []
     for loss in losses:
         if isinstance(loss, str):
@@ -184,7 +184,9 @@ class VAE(VAETrainer, keras.Model):
             temperature: scale of the prior's standard deviation.
         """
         z = keras.random.normal(
-            (n, self.latent_dim), stddev=temperature, seed=self.seed_generator if seed is None else seed
+            (n, self.latent_dim),
+            stddev=temperature,
+            seed=self.seed_generator if seed is None else seed,
         )
         return self.decode(z)
 

@@ -22,7 +22,9 @@ def _tile(images: np.ndarray, columns: int) -> np.ndarray:
     canvas = np.ones(((height + 1) * rows - 1, (width + 1) * columns - 1, channels), "float32")
     for i, image in enumerate(images):
         r, c = divmod(i, columns)
-        canvas[r * (height + 1) : r * (height + 1) + height, c * (width + 1) : c * (width + 1) + width] = image
+        canvas[
+            r * (height + 1) : r * (height + 1) + height, c * (width + 1) : c * (width + 1) + width
+        ] = image
     return canvas
 
 

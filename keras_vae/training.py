@@ -26,7 +26,9 @@ class TrainingConfig:
     architecture: str = "dense"
     latent_dim: int = 16
     hidden_units: tuple[int, ...] | None = None  # dense widths; the architecture's default if None
-    filters: tuple[int, ...] | None = None  # conv/resnet channels; the architecture's default if None
+    filters: tuple[int, ...] | None = (
+        None  # conv/resnet channels; the architecture's default if None
+    )
     likelihood: str = "bernoulli"
     beta: float = 1.0
     warmup_steps: int = 0
@@ -47,7 +49,9 @@ class TrainingConfig:
         kwargs = {}
         if self.hidden_units is not None:
             if self.architecture != "dense":
-                raise ValueError("hidden_units applies to the dense architecture only; use filters.")
+                raise ValueError(
+                    "hidden_units applies to the dense architecture only; use filters."
+                )
             kwargs["hidden_units"] = tuple(self.hidden_units)
         if self.filters is not None:
             if self.architecture not in ("conv", "resnet"):
@@ -82,7 +86,9 @@ def build_model(config: TrainingConfig, input_shape: tuple[int, ...]) -> VAE:
     """Returns the compiled VAE that `config` describes, for images of `input_shape`."""
     likelihood = get_loss(config.likelihood)
     if not (isinstance(likelihood, type) and issubclass(likelihood, Likelihood)):
-        raise ValueError(f"{config.likelihood!r} is a loss term but not a reconstruction likelihood.")
+        raise ValueError(
+            f"{config.likelihood!r} is a loss term but not a reconstruction likelihood."
+        )
     kl = GaussianKL(beta=config.beta, warmup_steps=config.warmup_steps, free_bits=config.free_bits)
     model = build_vae(
         config.architecture,
@@ -153,8 +159,12 @@ def write_figures(model: VAE, x_test: np.ndarray, history: dict, out: Path) -> N
     plots.plot_image_grid(samples, out / "samples.png", "Samples from the prior")
     originals = x_test[:12]
     reconstructions = keras.ops.convert_to_numpy(model.reconstruct(originals))
-    plots.plot_reconstructions(originals, reconstructions, out / "reconstructions.png",
-                               "Test images and their reconstructions")  # fmt: skip
+    plots.plot_reconstructions(
+        originals,
+        reconstructions,
+        out / "reconstructions.png",
+        "Test images and their reconstructions",
+    )
     plots.plot_training_curves(history, out / "training_curves.png")
 
 
@@ -188,6 +198,8 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 def _write_config(config: TrainingConfig, path: Path) -> None:
-    fields = {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(config).items()}
+    fields = {
+        k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(config).items()
+    }
     fields["backend"] = keras.backend.backend()
     path.write_text(json.dumps(fields, indent=2) + "\n")

@@ -25,7 +25,7 @@ def images():
     x = np.zeros((256, 28, 28, 1), "float32")
     rows = rng.integers(4, 24, size=256)
     cols = rng.integers(4, 24, size=256)
-    for i, (r, c) in enumerate(zip(rows, cols)):
+    for i, (r, c) in enumerate(zip(rows, cols, strict=True)):
         x[i, r - 3 : r + 3, 4:24, 0] = 0.9  # a bar
         x[i, 4:24, c - 2 : c + 2, 0] = 0.8
     return np.clip(x + rng.uniform(0, 0.1, x.shape).astype("float32"), 0.0, 1.0)
@@ -46,4 +46,3 @@ def _isolated_keras_home(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.delenv("KERAS_VAE_DATA", raising=False)
     keras.utils.set_random_seed(0)
-

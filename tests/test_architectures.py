@@ -30,13 +30,19 @@ def test_builtin_architecture_fits_any_image_shape(name, shape):
 )
 def test_widths_and_depths_are_keyword_arguments(name, kwargs, layer_type, widths):
     encoder, _ = keras_vae.get_architecture(name)((28, 28, 1), 3, **kwargs)
-    hidden = [l for l in encoder.layers if type(l) is layer_type and l.name not in ("z_mean", "z_log_var")]
-    assert [getattr(l, "units", None) or l.filters for l in hidden] == widths
+    hidden = [
+        layer
+        for layer in encoder.layers
+        if type(layer) is layer_type and layer.name not in ("z_mean", "z_log_var")
+    ]
+    assert [getattr(layer, "units", None) or layer.filters for layer in hidden] == widths
 
 
 def test_resnet_blocks_are_residual():
     encoder, decoder = keras_vae.get_architecture("resnet")((28, 28, 1), 3, blocks_per_stage=2)
-    adds = [l for l in encoder.layers + decoder.layers if isinstance(l, keras.layers.Add)]
+    adds = [
+        layer for layer in encoder.layers + decoder.layers if isinstance(layer, keras.layers.Add)
+    ]
     assert len(adds) == 2 * 2 * 2  # two stages, two blocks, encoder and decoder
 
 

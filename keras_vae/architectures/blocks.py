@@ -48,4 +48,3 @@ def as_tuple(widths: int | Sequence[int], what: str) -> tuple[int, ...]:
     if not widths or not all(isinstance(w, int) and w > 0 for w in widths):
         raise ValueError(f"{what} must be positive ints, e.g. (64, 32); got {widths!r}.")
     return widths
-

@@ -14,17 +14,17 @@ class VAETrainer:
     """The VAE's `train_step` and `test_step` on the JAX backend."""
 
     def _stateless_terms(self, trainable, non_trainable, optimizer_variables, x, training):
-        mapping = list(zip(self.trainable_variables, trainable))
-        mapping += zip(self.non_trainable_variables, non_trainable)
+        mapping = list(zip(self.trainable_variables, trainable, strict=True))
+        mapping += zip(self.non_trainable_variables, non_trainable, strict=True)
         if optimizer_variables is not None:  # the step count, for KL warm-up
-            mapping += zip(self.optimizer.variables, optimizer_variables)
+            mapping += zip(self.optimizer.variables, optimizer_variables, strict=True)
         with StatelessScope(state_mapping=mapping) as scope:
             terms = self.compute_loss_terms(x, training=training)
         non_trainable = [scope.get_current_value(v) for v in self.non_trainable_variables]
         return terms["objective"], (terms, non_trainable)
 
     def _stateless_update_metrics(self, metrics_variables, terms, batch_size):
-        mapping = list(zip(self.metrics_variables, metrics_variables))
+        mapping = list(zip(self.metrics_variables, metrics_variables, strict=True))
         with StatelessScope(state_mapping=mapping) as scope:
             logs = self.update_metrics(terms, batch_size)
         return logs, [scope.get_current_value(v) for v in self.metrics_variables]

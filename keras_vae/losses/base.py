@@ -42,7 +42,7 @@ class LossTerm:
         raise NotImplementedError
 
     def objective(self, outputs: VAEOutputs, step: Any) -> Any:
-        """Returns the scalar the optimiser minimises at optimizer step `step` (None: evaluation)."""
+        """Returns the scalar the optimiser minimises at step `step` (None: evaluation)."""
         return ops.mean(self.nats(outputs))
 
     @property

@@ -16,7 +16,7 @@ from keras_vae.losses.registry import register_loss
 
 
 class Likelihood(LossTerm):
-    """Base of reconstruction terms: `-log p(x | z)` summed over pixels, reported as `reconstruction`.
+    """Base of reconstruction terms: `-log p(x | z)` summed over pixels, metric `reconstruction`.
 
     Subclasses implement `log_prob` (per pixel) and `mean`.
     """
