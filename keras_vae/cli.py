@@ -10,6 +10,12 @@ import click
 import keras_vae
 
 
+class BadInput(click.ClickException):
+    """A problem with what the user gave (a file, a dataset, a value): one line, exit code 2."""
+
+    exit_code = 2
+
+
 def _widths(ctx, param, value: str | None) -> tuple[int, ...] | None:
     if value is None:
         return None
@@ -141,7 +147,7 @@ def train(out: Path | None, overwrite: bool, binarize: str, **options) -> None:
     try:
         result = run_training(config)
     except (ValueError, FileNotFoundError) as error:
-        raise click.ClickException(str(error)) from None
+        raise BadInput(str(error)) from None
 
     import keras
 

@@ -85,7 +85,9 @@ def read_training_log(path: str | os.PathLike) -> dict[str, list[float]]:
 
 
 def plot_training_curves(
-    log: dict[str, Sequence[float]], path: str | os.PathLike, title: str = "Training"
+    log: dict[str, Sequence[float]],
+    path: str | os.PathLike,
+    title: str = "Training curves (loss = negative ELBO)",
 ) -> None:
     """Writes one panel per metric (loss, each term), train and validation, against epoch.
 
@@ -95,6 +97,7 @@ def plot_training_curves(
         title: the figure title.
     """
     names = [k for k in log if k != "epoch" and not k.startswith("val_")]
+    names.sort(key=lambda name: name != "loss")  # the negative ELBO first, then its terms
     epochs = np.arange(1, len(log[names[0]]) + 1)
     figure = Figure(figsize=(4.0 * len(names), 3.2))
     for i, name in enumerate(names):

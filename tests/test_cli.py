@@ -162,3 +162,12 @@ def test_classic_784_400_20_matches_the_pytorch_example(tmp_path, mnist_npz):
     )
     test_elbo = float(re.search(r"test -ELBO\s+([\d.]+) nats", stdout).group(1))
     assert test_elbo < 106.3
+
+
+def test_a_bad_dataset_is_a_one_line_error_with_exit_2(tmp_path):
+    np.savez(tmp_path / "bad.npz", x_train=np.full((4, 5, 5), 300.0), x_test=np.zeros((2, 5, 5)))
+    result = CliRunner().invoke(
+        main, ["train", "--data", str(tmp_path / "bad.npz"), "--out", str(tmp_path / "run")]
+    )
+    assert result.exit_code == 2
+    assert "divide 0..255 images by 255" in result.output and "Traceback" not in result.output

@@ -44,6 +44,24 @@ def test_training_lowers_the_loss(images, architecture):
     )
 
 
+def test_fit_options_work_as_for_any_keras_model(images):
+    # On torch, Keras allows only steps_per_execution=1, and jit_compile is torch.compile,
+    # far too slow to build for a unit test.
+    on_torch = keras.backend.backend() == "torch"
+    vae = small_vae()
+    vae.compile(
+        optimizer=keras.optimizers.Adam(3e-3),
+        jit_compile=not on_torch,
+        steps_per_execution=1 if on_torch else 4,
+    )
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=0, min_delta=1e9)
+    history = vae.fit(
+        images, epochs=5, batch_size=32, validation_data=(images[:64],), callbacks=[stop], verbose=0
+    )
+    assert len(history.history["loss"]) == 2  # the callback stopped it after the patience ran out
+    assert int(to_numpy(vae.optimizer.iterations)) == 2 * len(images) // 32
+
+
 def next_noise(vae, batch):
     """The standard-normal noise the model's seed generator will draw next."""
     twin = keras.random.SeedGenerator(0)
