@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 
@@ -47,7 +48,10 @@ def loss_function(recon_x, x, mu, logvar):
 
 
 def load_mnist_arrays(path: str | None) -> tuple[np.ndarray, np.ndarray]:
-    from keras_vae.datasets import load_mnist  # only for its offline-capable sources
+    # keras_vae only for its offline-capable MNIST sources; on the torch backend, so that this
+    # process loads no other framework.
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    from keras_vae.datasets import load_mnist
 
     (x_train, _), (x_test, _) = load_mnist(path)
     return x_train.reshape(-1, 784), x_test.reshape(-1, 784)

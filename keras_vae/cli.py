@@ -153,7 +153,7 @@ def train(out: Path | None, overwrite: bool, binarize: str, **options) -> None:
 
     click.echo(f"\nbackend            {keras.backend.backend()}")
     click.echo(f"training images/s  {result.train_images_per_second:,.0f}")
-    for name, value in result.test_metrics.items():
+    for name, value in sorted(result.test_metrics.items(), key=lambda item: item[0] != "loss"):
         label = "test -ELBO" if name == "loss" else f"test {name}"
         click.echo(f"{label:<18} {value:.2f} nats")
     click.echo(f"outputs            {result.out}/ (model.keras, log.csv, *.png, checkpoints/)")

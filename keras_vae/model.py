@@ -119,11 +119,7 @@ class VAE(VAETrainer, keras.Model):
             noise = keras.random.uniform(ops.shape(x), seed=self.seed_generator)
             x = ops.cast(noise < x, "float32")
         z_mean, z_log_var = self.encoder(x, training=training)
-        if epsilon is None:
-            epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
-        else:
-            epsilon = ops.convert_to_tensor(epsilon, dtype="float32")
-        z = z_mean + ops.exp(0.5 * z_log_var) * epsilon
+        z = self.reparameterize(z_mean, z_log_var, epsilon)
         params = self.decoder(z, training=training)
         outputs = VAEOutputs(x=x, z_mean=z_mean, z_log_var=z_log_var, z=z, params=params)
 
@@ -140,6 +136,19 @@ class VAE(VAETrainer, keras.Model):
                 term.objective(outputs, step) if term.changes_objective else value
             )
         return {"loss": negative_elbo, **terms, "objective": objective}
+
+    def reparameterize(self, z_mean: Any, z_log_var: Any, epsilon: Any = None) -> Any:
+        """Returns z = z_mean + exp(z_log_var / 2) * epsilon, a differentiable draw from q(z|x).
+
+        Args:
+            epsilon: standard-normal noise shaped like `z_mean`; drawn from the model's seed
+                generator when None.
+        """
+        if epsilon is None:
+            epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        else:
+            epsilon = ops.convert_to_tensor(epsilon, dtype="float32")
+        return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
     def update_metrics(self, terms: dict, batch_size: Any) -> dict:
         """Adds a batch's terms to the epoch means; returns the current means as logs."""
@@ -171,8 +180,7 @@ class VAE(VAETrainer, keras.Model):
         if sampler == "mode":
             return self.decode(z_mean)
         if sampler == "sample":
-            epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
-            return self.decode(z_mean + ops.exp(0.5 * z_log_var) * epsilon)
+            return self.decode(self.reparameterize(z_mean, z_log_var))
         raise ValueError(f"sampler must be 'mode' or 'sample', got {sampler!r}.")
 
     def sample(self, n: int, seed: int | None = None, temperature: float = 1.0) -> Any:
