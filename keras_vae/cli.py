@@ -8,6 +8,9 @@ from pathlib import Path
 import click
 
 import keras_vae
+from keras_vae.training import TrainingConfig
+
+DEFAULTS = TrainingConfig()  # one source for every default
 
 
 class BadInput(click.ClickException):
@@ -65,44 +68,55 @@ def list_registered() -> None:
 @main.command()
 @click.option(
     "--architecture",
-    default="dense",
+    default=DEFAULTS.architecture,
     show_default=True,
     callback=_registered("architecture"),
     help="A registered architecture (keras-vae list).",
 )
-@click.option("--latent-dim", default=16, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--latent-dim", default=DEFAULTS.latent_dim, show_default=True, type=click.IntRange(min=1)
+)
 @click.option("--hidden-units", callback=_widths, help="dense: comma-separated widths [512,256].")
 @click.option("--filters", callback=_widths, help="conv/resnet: comma-separated channels [32,64].")
 @click.option(
     "--likelihood",
-    default="bernoulli",
+    default=DEFAULTS.likelihood,
     show_default=True,
     callback=_registered("loss"),
     help="bernoulli, gaussian (the original MSE+KL), laplace, continuous_bernoulli.",
 )
 @click.option(
-    "--beta", default=1.0, show_default=True, type=click.FloatRange(min=0), help="KL weight."
+    "--beta",
+    default=DEFAULTS.beta,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="KL weight.",
 )
 @click.option(
     "--warmup-steps",
-    default=0,
+    default=DEFAULTS.warmup_steps,
     show_default=True,
     type=click.IntRange(min=0),
     help="Linear KL warm-up over this many optimizer steps.",
 )
 @click.option(
     "--free-bits",
-    default=0.0,
+    default=DEFAULTS.free_bits,
     show_default=True,
     type=click.FloatRange(min=0),
     help="Nats per latent dimension not penalised.",
 )
-@click.option("--batch-size", default=128, show_default=True, type=click.IntRange(min=1))
 @click.option(
-    "--learning-rate", default=1e-3, show_default=True, type=click.FloatRange(min=0, min_open=True)
+    "--batch-size", default=DEFAULTS.batch_size, show_default=True, type=click.IntRange(min=1)
 )
-@click.option("--epochs", default=50, show_default=True, type=click.IntRange(min=1))
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option(
+    "--learning-rate",
+    default=DEFAULTS.learning_rate,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+)
+@click.option("--epochs", default=DEFAULTS.epochs, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=DEFAULTS.seed, show_default=True, type=int)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -123,7 +137,7 @@ def list_registered() -> None:
 )
 @click.option(
     "--checkpoint-every",
-    default=5,
+    default=DEFAULTS.checkpoint_every,
     show_default=True,
     type=click.IntRange(min=1),
     help="Save a checkpoint every N epochs.",
@@ -136,7 +150,6 @@ def train(out: Path | None, overwrite: bool, binarize: str, **options) -> None:
 
     Example: KERAS_BACKEND=jax keras-vae train --architecture conv --epochs 10
     """
-    from keras_vae.training import TrainingConfig
     from keras_vae.training import train as run_training
 
     if out is None:
