@@ -103,6 +103,34 @@ def build_model(config: TrainingConfig, input_shape: tuple[int, ...]) -> VAE:
     return model
 
 
+def initialize_output_bias(model: VAE, x: np.ndarray) -> None:
+    """Sets the decoder's last bias to the logit of the mean training image.
+
+    Every built-in likelihood's mean is sigmoid(params), so the untrained model then predicts the
+    average image instead of uniform grey, and early training spends no steps learning it (as in
+    Burda et al.'s IWAE code). A bias of one value per pixel takes the mean image; one per channel
+    takes the channel means.
+
+    Args:
+        model: a VAE whose decoder ends in a layer with a bias (Dense or Conv2D), maybe followed
+            by bias-free reshaping or cropping layers.
+        x: (N, H, W, C) training images in [0, 1].
+    """
+    with_bias = [
+        layer for layer in model.decoder.layers if getattr(layer, "bias", None) is not None
+    ]
+    if not with_bias:
+        return
+    layer = with_bias[-1]
+    mean = np.clip(x.mean(axis=0, dtype="float64"), 1e-3, 1 - 1e-3)
+    bias_size = int(np.prod(layer.bias.shape))
+    if bias_size != mean.size:
+        if bias_size != mean.shape[-1]:
+            return  # an architecture whose output layer we cannot read; leave it as built
+        mean = mean.reshape(-1, mean.shape[-1]).mean(axis=0)
+    layer.bias.assign(np.log(mean / (1 - mean)).reshape(layer.bias.shape).astype("float32"))
+
+
 def train(config: TrainingConfig) -> TrainingResult:
     """Trains a VAE as `config` says and writes to `config.out`:
 
@@ -122,6 +150,7 @@ def train(config: TrainingConfig) -> TrainingResult:
     _write_config(config, out / "config.json")
 
     model = build_model(config, tuple(x_train.shape[1:]))
+    initialize_output_bias(model, x_train)
     steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
     epoch_times = EpochTimer()
     callbacks = [
