@@ -113,3 +113,75 @@ def plot_training_curves(
     figure.suptitle(title)
     figure.tight_layout()
     _save(figure, path)
+
+
+def plot_latent_space(
+    points: np.ndarray,
+    labels: np.ndarray | None,
+    path: str | os.PathLike,
+    title: str,
+    axis_labels: tuple[str, str] = ("z[0]", "z[1]"),
+) -> None:
+    """Writes a scatter of (N, 2) latent points, coloured by label where labels are given."""
+    points = np.asarray(points)
+    figure = Figure(figsize=(6.4, 5.6))
+    axes = figure.add_subplot()
+    if labels is None:
+        axes.scatter(points[:, 0], points[:, 1], s=2, alpha=0.5)
+    else:
+        scatter = axes.scatter(
+            points[:, 0], points[:, 1], c=labels, cmap="tab10", s=2, alpha=0.6, vmin=-0.5, vmax=9.5
+        )
+        colorbar = figure.colorbar(scatter, ax=axes, ticks=range(10))
+        colorbar.set_label("label")
+    axes.set_xlabel(axis_labels[0])
+    axes.set_ylabel(axis_labels[1])
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    _save(figure, path)
+
+
+def plot_manifold(
+    images: np.ndarray,
+    grid_values: tuple[np.ndarray, np.ndarray],
+    path: str | os.PathLike,
+    title: str,
+    axis_labels: tuple[str, str] = ("z[0]", "z[1]"),
+) -> None:
+    """Writes images decoded on a 2-D latent grid, with the grid's coordinates on the axes.
+
+    Args:
+        images: (rows * columns, H, W, C), row-major, the first row at the top.
+        grid_values: the coordinates along the horizontal axis (columns) and the vertical axis
+            (rows, top to bottom).
+        path: the PNG to write.
+        title: the figure title.
+        axis_labels: names of the horizontal and vertical directions.
+    """
+    columns_values, rows_values = grid_values
+    canvas = _tile(np.asarray(images), len(columns_values))
+    figure = Figure(figsize=(7.0, 7.4))
+    axes = figure.add_subplot()
+    _show(axes, canvas)
+    height, width = images.shape[1] + 1, images.shape[2] + 1
+    axes.set_xticks(np.arange(len(columns_values)) * width + width / 2 - 1)
+    axes.set_xticklabels([f"{v:.1f}" for v in columns_values], fontsize=7)
+    axes.set_yticks(np.arange(len(rows_values)) * height + height / 2 - 1)
+    axes.set_yticklabels([f"{v:.1f}" for v in rows_values], fontsize=7)
+    axes.set_xlabel(axis_labels[0])
+    axes.set_ylabel(axis_labels[1])
+    axes.set_title(title)
+    _save(figure, path)
+
+
+def plot_interpolation(images: np.ndarray, path: str | os.PathLike, title: str) -> None:
+    """Writes one row of images: the first and last are the endpoints' reconstructions."""
+    images = np.asarray(images)
+    figure = Figure(figsize=(max(4.0, len(images) * 0.7), 1.6))
+    axes = figure.add_subplot()
+    _show(axes, _tile(images, len(images)))
+    width = images.shape[2] + 1
+    axes.set_xticks([width / 2 - 1, (len(images) - 0.5) * width - 1])
+    axes.set_xticklabels(["from", "to"])
+    axes.set_title(title)
+    _save(figure, path)

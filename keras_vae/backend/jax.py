@@ -5,9 +5,16 @@ As in Keras's JAX trainer, the state is threaded explicitly: each step takes and
 among the non-trainable ones, so the sampling noise advances every step.
 """
 
+import contextlib
+
 import jax
 from keras import StatelessScope
 from keras.utils import unpack_x_y_sample_weight
+
+
+def inference_mode():
+    """Returns a context in which model calls record no gradients (a no-op here)."""
+    return contextlib.nullcontext()
 
 
 class VAETrainer:

@@ -1,7 +1,14 @@
 """TensorFlow: gradients by `tf.GradientTape`; Keras wraps the steps in `tf.function` (and XLA)."""
 
+import contextlib
+
 import tensorflow as tf
 from keras.utils import unpack_x_y_sample_weight
+
+
+def inference_mode():
+    """Returns a context in which model calls record no gradients (a no-op here)."""
+    return contextlib.nullcontext()
 
 
 class VAETrainer:

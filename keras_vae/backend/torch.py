@@ -4,6 +4,11 @@ import torch
 from keras.utils import unpack_x_y_sample_weight
 
 
+def inference_mode():
+    """Returns a context in which model calls record no autograd graph."""
+    return torch.no_grad()
+
+
 class VAETrainer:
     """The VAE's `train_step` and `test_step` on the torch backend."""
 

@@ -1,0 +1,152 @@
+"""What a trained VAE learned, as PNGs: samples, reconstructions, interpolations, latent space.
+
+Each `write_*` function computes what it shows with the model and draws it with `plots`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from keras import ops
+
+from keras_vae import plots
+from keras_vae.backend import inference_mode
+from keras_vae.metrics import posterior_means
+from keras_vae.model import VAE
+
+
+def _numpy(x) -> np.ndarray:
+    return ops.convert_to_numpy(x).astype("float32")
+
+
+def sample_images(model: VAE, n: int, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
+    """Returns (n, H, W, C) mean images decoded from z ~ N(0, temperature^2 I), as NumPy."""
+    with inference_mode():
+        return _numpy(model.sample(n, seed=seed, temperature=temperature))
+
+
+def write_samples(
+    model: VAE, path: Path, n: int = 64, seed: int = 0, temperature: float = 1.0
+) -> np.ndarray:
+    """Writes a grid of `n` samples from the prior; returns the images."""
+    images = sample_images(model, n, seed, temperature)
+    title = "Samples from the prior" + (
+        f" (temperature {temperature:g})" if temperature != 1 else ""
+    )
+    plots.plot_image_grid(images, path, title)
+    return images
+
+
+def write_reconstructions(model: VAE, x: np.ndarray, path: Path) -> None:
+    """Writes the images `x` over their reconstructions from the posterior mean."""
+    with inference_mode():
+        reconstructions = _numpy(model.reconstruct(x))
+    plots.plot_reconstructions(x, reconstructions, path, "Test images and their reconstructions")
+
+
+def interpolate(model: VAE, x_from: np.ndarray, x_to: np.ndarray, steps: int) -> np.ndarray:
+    """Returns (steps, H, W, C) images decoded along the line between two posterior means."""
+    if steps < 2:
+        raise ValueError(f"steps must be >= 2 (the two endpoints), got {steps}.")
+    z_mean, _ = posterior_means(model, np.stack([x_from, x_to]))
+    weights = np.linspace(0.0, 1.0, steps, dtype="float32")[:, None]
+    z = (1.0 - weights) * z_mean[0] + weights * z_mean[1]
+    with inference_mode():
+        return _numpy(model.decode(z))
+
+
+def write_interpolation(
+    model: VAE, x: np.ndarray, first: int, last: int, steps: int, path: Path
+) -> None:
+    """Writes test image `first`, the decoded path to image `last`, then image `last`."""
+    for index in (first, last):
+        if not 0 <= index < len(x):
+            raise ValueError(f"Image index {index} is out of range: the set has {len(x)} images.")
+    path_images = interpolate(model, x[first], x[last], steps)
+    row = np.concatenate([x[first : first + 1], path_images, x[last : last + 1]])
+    plots.plot_interpolation(
+        row,
+        path,
+        f"Test image {first} to {last}: originals at the ends, {steps} decoded steps between",
+    )
+
+
+@dataclass(frozen=True)
+class LatentProjection:
+    """A 2-D view of the latent space: the latent itself if 2-D, else its two principal axes.
+
+    Attributes:
+        center: (latent_dim,) the mean posterior mean.
+        directions: (2, latent_dim) unit vectors spanning the view.
+        scales: (2,) standard deviation of the posterior means along each direction.
+        labels: axis names, with the variance share of each principal direction.
+    """
+
+    center: np.ndarray
+    directions: np.ndarray
+    scales: np.ndarray
+    labels: tuple[str, str]
+
+    def project(self, z: np.ndarray) -> np.ndarray:
+        return (z - self.center) @ self.directions.T
+
+
+def latent_projection(z_mean: np.ndarray) -> LatentProjection:
+    """Returns the 2-D view of (N, latent_dim) posterior means (PCA beyond 2 dimensions)."""
+    z_mean = np.asarray(z_mean, "float64")
+    if z_mean.shape[1] == 2:
+        return LatentProjection(np.zeros(2), np.eye(2), z_mean.std(axis=0), ("z[0]", "z[1]"))
+    if z_mean.shape[1] == 1:
+        raise ValueError("A 1-D latent space has no 2-D view.")
+    center = z_mean.mean(axis=0)
+    _, singular, vt = np.linalg.svd(z_mean - center, full_matrices=False)
+    share = singular**2 / np.sum(singular**2)
+    scales = singular[:2] / np.sqrt(len(z_mean) - 1)
+    names = (f"PC1 ({share[0]:.0%} of variance)", f"PC2 ({share[1]:.0%} of variance)")
+    return LatentProjection(center, vt[:2], scales, names)
+
+
+def write_latent_plots(
+    model: VAE, x: np.ndarray, labels: np.ndarray | None, out: Path, grid: int = 15
+) -> list[Path]:
+    """Writes `latent_space.png` (posterior means of `x`) and `manifold.png`; returns the paths.
+
+    For a 2-D latent the manifold is decoded on a grid over [-3, 3] x [-3, 3] prior standard
+    deviations; otherwise along the two leading principal directions of the posterior means,
+    +-3 of their standard deviations around the mean.
+    """
+    z_mean, _ = posterior_means(model, x)
+    view = latent_projection(z_mean)
+    plots.plot_latent_space(
+        view.project(z_mean),
+        labels,
+        out / "latent_space.png",
+        f"Posterior means of {len(x)} test images"
+        + ("" if model.latent_dim == 2 else f" ({model.latent_dim}-D latent, PCA)"),
+        view.labels,
+    )
+    steps = np.linspace(-3.0, 3.0, grid)
+    if model.latent_dim == 2:
+        view = LatentProjection(np.zeros(2), np.eye(2), np.ones(2), view.labels)
+    horizontal = steps * view.scales[0]
+    vertical = steps[::-1] * view.scales[1]  # top row is the largest value
+    z = np.array(
+        [
+            view.center + a * view.directions[0] + b * view.directions[1]
+            for b in vertical
+            for a in horizontal
+        ],
+        "float32",
+    )
+    with inference_mode():
+        images = _numpy(model.decode(z))
+    plots.plot_manifold(
+        images,
+        (horizontal, vertical),
+        out / "manifold.png",
+        "Images decoded on a latent grid",
+        view.labels,
+    )
+    return [out / "latent_space.png", out / "manifold.png"]
