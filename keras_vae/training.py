@@ -12,10 +12,11 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from keras_vae import datasets, plots
+from keras_vae import datasets, plots, visualize
 from keras_vae.build import build_vae
 from keras_vae.losses import GaussianKL, Likelihood, get_loss
 from keras_vae.model import VAE
+from keras_vae.saving import load_vae
 
 
 @dataclass(frozen=True)
@@ -131,12 +132,18 @@ def initialize_output_bias(model: VAE, x: np.ndarray) -> None:
     layer.bias.assign(np.log(mean / (1 - mean)).reshape(layer.bias.shape).astype("float32"))
 
 
-def train(config: TrainingConfig) -> TrainingResult:
+def train(config: TrainingConfig, resume: bool = False) -> TrainingResult:
     """Trains a VAE as `config` says and writes to `config.out`:
 
     `model.keras` (final), `checkpoints/epoch_NNN.keras` (every `checkpoint_every` epochs),
     `log.csv` (per-epoch metrics), `config.json`, and `samples.png`, `reconstructions.png`,
     `training_curves.png`.
+
+    Args:
+        config: the run.
+        resume: continue the run in `config.out` from its newest saved model (weights,
+            optimizer state and step count, so a KL warm-up continues) up to `config.epochs`,
+            appending to its `log.csv`.
     """
     keras.utils.set_random_seed(config.seed)
     (x_train, _), (x_test, _) = load_data(config)
@@ -146,15 +153,24 @@ def train(config: TrainingConfig) -> TrainingResult:
             "lower --batch-size."
         )
     out = Path(config.out)
+    steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
+    if resume:
+        model, initial_epoch = resume_point(out, steps_per_epoch)
+        if initial_epoch >= config.epochs:
+            raise ValueError(
+                f"The run in {out} has already trained {initial_epoch} epochs; pass --epochs "
+                f"above {initial_epoch} to train further."
+            )
+        _truncate_log(out / "log.csv", initial_epoch)
+    else:
+        model, initial_epoch = build_model(config, tuple(x_train.shape[1:])), 0
+        initialize_output_bias(model, x_train)
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     _write_config(config, out / "config.json")
 
-    model = build_model(config, tuple(x_train.shape[1:]))
-    initialize_output_bias(model, x_train)
-    steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
     epoch_times = EpochTimer()
     callbacks = [
-        keras.callbacks.CSVLogger(str(out / "log.csv")),
+        keras.callbacks.CSVLogger(str(out / "log.csv"), append=resume),
         keras.callbacks.ModelCheckpoint(
             str(out / "checkpoints" / "epoch_{epoch:03d}.keras"),
             save_freq=config.checkpoint_every * steps_per_epoch,
@@ -164,6 +180,7 @@ def train(config: TrainingConfig) -> TrainingResult:
     history = model.fit(
         x_train,
         epochs=config.epochs,
+        initial_epoch=initial_epoch,
         batch_size=config.batch_size,
         shuffle=True,
         validation_data=(x_test,),
@@ -171,10 +188,11 @@ def train(config: TrainingConfig) -> TrainingResult:
         verbose=config.verbose,
     )
     model.save(out / "model.keras")
-    write_figures(model, x_test, history.history, out)
+    full_history = plots.read_training_log(out / "log.csv")
+    write_figures(model, x_test, full_history, out)
     return TrainingResult(
         model=model,
-        history=history.history,
+        history=full_history,
         # The last validation pass already scored the final weights on the test set.
         test_metrics={k[4:]: v[-1] for k, v in history.history.items() if k.startswith("val_")},
         train_images_per_second=epoch_times.images_per_second(len(x_train)),
@@ -182,18 +200,35 @@ def train(config: TrainingConfig) -> TrainingResult:
     )
 
 
+def resume_point(out: Path, steps_per_epoch: int) -> tuple[VAE, int]:
+    """Returns the newest model saved in the run directory `out` and the epochs it has trained.
+
+    The epoch count comes from the optimizer's step count, which the `.keras` file keeps.
+    """
+    candidates = sorted((out / "checkpoints").glob("epoch_*.keras"))[-1:]
+    if (out / "model.keras").exists():
+        candidates.append(out / "model.keras")
+    if not candidates:
+        raise FileNotFoundError(
+            f"Nothing to resume in {out}: no model.keras or checkpoints/epoch_NNN.keras."
+        )
+    models = [load_vae(path) for path in candidates]
+    model = max(models, key=lambda m: int(m.optimizer.iterations))
+    return model, int(model.optimizer.iterations) // steps_per_epoch
+
+
+def _truncate_log(path: Path, epochs: int) -> None:
+    """Keeps the header and the first `epochs` rows of `log.csv`: later rows belong to epochs
+    that the resumed model has not trained."""
+    if path.exists():
+        lines = path.read_text().splitlines(keepends=True)
+        path.write_text("".join(lines[: epochs + 1]))
+
+
 def write_figures(model: VAE, x_test: np.ndarray, history: dict, out: Path) -> None:
     """Writes samples, reconstructions of the first test images, and the training curves."""
-    samples = keras.ops.convert_to_numpy(model.sample(64, seed=0))
-    plots.plot_image_grid(samples, out / "samples.png", "Samples from the prior")
-    originals = x_test[:12]
-    reconstructions = keras.ops.convert_to_numpy(model.reconstruct(originals))
-    plots.plot_reconstructions(
-        originals,
-        reconstructions,
-        out / "reconstructions.png",
-        "Test images and their reconstructions",
-    )
+    visualize.write_samples(model, out / "samples.png")
+    visualize.write_reconstructions(model, x_test[:12], out / "reconstructions.png")
     plots.plot_training_curves(history, out / "training_curves.png")
 
 
@@ -224,6 +259,20 @@ class EpochTimer(keras.callbacks.Callback):
         """Training images per second: the median epoch after the first, or the only one."""
         steady = self.seconds[1:] or self.seconds
         return images_per_epoch / float(np.median(steady))
+
+
+def read_config(path: Path) -> TrainingConfig:
+    """Returns the TrainingConfig a run wrote to its `config.json`."""
+    fields = json.loads(Path(path).read_text())
+    names = {field.name for field in dataclasses.fields(TrainingConfig)}
+    fields = {k: v for k, v in fields.items() if k in names}
+    for name in ("hidden_units", "filters"):
+        if fields.get(name) is not None:
+            fields[name] = tuple(fields[name])
+    for name in ("out", "data"):
+        if fields.get(name) is not None:
+            fields[name] = Path(fields[name])
+    return TrainingConfig(**fields)
 
 
 def _write_config(config: TrainingConfig, path: Path) -> None:
