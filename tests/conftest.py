@@ -8,8 +8,9 @@ if importlib.util.find_spec("torch") is not None:
     import torch  # noqa: F401
 
 import keras
-import numpy as np
 import pytest
+
+from tests.helpers import synthetic_images
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -21,14 +22,7 @@ def pytest_report_header(config):
 @pytest.fixture
 def images():
     """256 synthetic 28x28x1 images in [0, 1]: blurry strokes, so a VAE has something to learn."""
-    rng = np.random.default_rng(0)
-    x = np.zeros((256, 28, 28, 1), "float32")
-    rows = rng.integers(4, 24, size=256)
-    cols = rng.integers(4, 24, size=256)
-    for i, (r, c) in enumerate(zip(rows, cols, strict=True)):
-        x[i, r - 3 : r + 3, 4:24, 0] = 0.9  # a bar
-        x[i, 4:24, c - 2 : c + 2, 0] = 0.8
-    return np.clip(x + rng.uniform(0, 0.1, x.shape).astype("float32"), 0.0, 1.0)
+    return synthetic_images(256)
 
 
 @pytest.fixture

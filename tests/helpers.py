@@ -29,3 +29,15 @@ def backend_env(**extra):
     env = dict(os.environ, KERAS_BACKEND=keras.backend.backend(), **extra)
     env.pop("KERAS_VAE_DATA", None)
     return env
+
+
+def synthetic_images(n, seed=0):
+    """n synthetic 28x28x1 images in [0, 1]: a horizontal and a vertical bar, lightly noised."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros((n, 28, 28, 1), "float32")
+    rows = rng.integers(4, 24, size=n)
+    cols = rng.integers(4, 24, size=n)
+    for i, (r, c) in enumerate(zip(rows, cols, strict=True)):
+        x[i, r - 3 : r + 3, 4:24, 0] = 0.9  # a bar
+        x[i, 4:24, c - 2 : c + 2, 0] = 0.8
+    return np.clip(x + rng.uniform(0, 0.1, x.shape).astype("float32"), 0.0, 1.0)

@@ -1,0 +1,111 @@
+"""The small MNIST classifier behind "classifier FID" and Inception Score, and its shipped weights.
+
+There is no internet here for Inception weights, and Inception features of 28x28 digits say
+little anyway, so FID and IS are computed on this network instead: FID on its 128-d penultimate
+features, IS on its softmax. Its weights ship with the package (trained by
+`scripts/train_mnist_classifier.py`); numbers made with them are comparable with each other,
+not with Inception-based FIDs in papers.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import layers
+
+IMAGE_SHAPE = (28, 28, 1)
+WEIGHTS_FILE = "mnist_classifier.weights.h5"
+
+
+def build_classifier() -> keras.Model:
+    """Returns the untrained classifier: images (N, 28, 28, 1) in [0, 1] -> logits (N, 10).
+
+    Its layer named "features" is the 128-d penultimate layer FID reads.
+    """
+    images = keras.Input(IMAGE_SHAPE)
+    h = layers.Conv2D(32, 3, activation="relu")(images)
+    h = layers.MaxPooling2D()(h)
+    h = layers.Conv2D(64, 3, activation="relu")(h)
+    h = layers.MaxPooling2D()(h)
+    h = layers.Flatten()(layers.Dropout(0.25)(h))
+    features = layers.Dense(128, activation="relu", name="features")(h)
+    logits = layers.Dense(10, name="logits")(layers.Dropout(0.5)(features))
+    return keras.Model(images, logits, name="mnist_classifier")
+
+
+def shipped_weights_path() -> Path:
+    """Returns the path of the weights that ship inside the package."""
+    return Path(str(resources.files("keras_vae") / "assets" / WEIGHTS_FILE))
+
+
+class MNISTClassifier:
+    """The trained classifier, giving penultimate features and class probabilities.
+
+    Args:
+        weights: a `.weights.h5` file; the shipped weights by default.
+        batch_size: images per forward pass.
+    """
+
+    def __init__(self, weights: str | Path | None = None, batch_size: int = 1000) -> None:
+        path = Path(weights) if weights is not None else shipped_weights_path()
+        if not path.exists():
+            raise FileNotFoundError(
+                f"Classifier weights not found at {path}; reinstall keras-vae or train them "
+                "with scripts/train_mnist_classifier.py."
+            )
+        self.model = build_classifier()
+        self.model.load_weights(path)
+        self.batch_size = batch_size
+        self._both = keras.Model(
+            self.model.inputs, [self.model.get_layer("features").output, self.model.outputs[0]]
+        )
+
+    def features_and_probabilities(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Returns (N, 128) penultimate features and (N, 10) softmax probabilities."""
+        images = check_classifier_images(images)
+        features, logits = self._both.predict(images, batch_size=self.batch_size, verbose=0)
+        logits = logits.astype("float64")
+        probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        return features.astype("float64"), probabilities
+
+    def accuracy(self, images: np.ndarray, labels: np.ndarray) -> float:
+        """Returns the fraction of `images` classified as their `labels`."""
+        _, probabilities = self.features_and_probabilities(images)
+        return float(np.mean(probabilities.argmax(axis=1) == np.asarray(labels)))
+
+
+def check_classifier_images(images: np.ndarray) -> np.ndarray:
+    """Returns `images` as float32 (N, 28, 28, 1), or raises a ValueError saying why not."""
+    images = np.asarray(images, dtype="float32")
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.shape[1:] != IMAGE_SHAPE:
+        raise ValueError(
+            f"The MNIST classifier behind FID and IS takes 28x28x1 images, got shape "
+            f"{images.shape[1:]}; classifier FID and IS are defined for MNIST-like data only."
+        )
+    if len(images) == 0:
+        raise ValueError("No images to score.")
+    return images
+
+
+def train_classifier(
+    x_train: np.ndarray, y_train: np.ndarray, epochs: int = 12, seed: int = 0
+) -> keras.Model:
+    """Returns the classifier trained on `x_train`, `y_train` (Adam, cross-entropy)."""
+    keras.utils.set_random_seed(seed)
+    model = build_classifier()
+    schedule = keras.optimizers.schedules.CosineDecay(
+        1e-3, decay_steps=epochs * int(np.ceil(len(x_train) / 128))
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    model.fit(x_train, y_train, batch_size=128, epochs=epochs, shuffle=True, verbose=2)
+    return model

@@ -1,0 +1,119 @@
+"""The evaluation report of a trained VAE: every metric of `keras_vae.metrics` on a test set."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from keras_vae import metrics
+from keras_vae.classifier import IMAGE_SHAPE, MNISTClassifier
+from keras_vae.model import VAE
+from keras_vae.visualize import sample_images
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A model's figures on a test set (likelihoods in nats per image)."""
+
+    test_images: int
+    negative_elbo: float
+    terms: dict[str, float]
+    iwae_nll: float
+    iwae_k: int
+    iwae_images: int
+    iwae_images_negative_elbo: float  # -ELBO of the images the IWAE bound scored, to compare
+    active_units: int
+    latent_dim: int
+    kl_per_dimension: tuple[float, ...]
+    classifier_fid: float | None  # None where the images are not 28x28x1
+    inception_score: float | None
+    inception_score_std: float | None
+    generated_images: int
+
+    def to_json(self, path: Path) -> None:
+        """Writes the report as JSON."""
+        Path(path).write_text(json.dumps(dataclasses.asdict(self), indent=2) + "\n")
+
+    def table(self) -> str:
+        """Returns the report as an aligned two-column text table."""
+        rows = [("test images", f"{self.test_images}"), ("-ELBO", f"{self.negative_elbo:.2f} nats")]
+        rows += [(f"  {name}", f"{value:.2f} nats") for name, value in self.terms.items()]
+        if self.iwae_images == self.test_images:
+            rows.append((f"IWAE NLL (k={self.iwae_k})", f"{self.iwae_nll:.2f} nats"))
+        else:
+            subset = f"first {self.iwae_images} images"
+            rows.append((f"IWAE NLL (k={self.iwae_k}, {subset})", f"{self.iwae_nll:.2f} nats"))
+            rows.append((f"-ELBO ({subset})", f"{self.iwae_images_negative_elbo:.2f} nats"))
+        rows.append(("active units (>0.01)", f"{self.active_units} of {self.latent_dim}"))
+        kl = ", ".join(f"{v:.2f}" for v in sorted(self.kl_per_dimension, reverse=True))
+        rows.append(("KL per dimension", f"{kl} (nats, sorted)"))
+        if self.classifier_fid is None:
+            rows.append(("classifier FID / IS", "n/a (defined for 28x28x1 images only)"))
+        else:
+            rows.append(
+                (f"classifier FID ({self.generated_images} samples)", f"{self.classifier_fid:.2f}")
+            )
+            rows.append(
+                ("classifier IS", f"{self.inception_score:.2f} ± {self.inception_score_std:.2f}")
+            )
+        width = max(len(name) for name, _ in rows)
+        return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def evaluate(
+    model: VAE,
+    x_test: np.ndarray,
+    k: int = 5000,
+    iwae_images: int | None = None,
+    generated_images: int = 10_000,
+    fid_reference: np.ndarray | None = None,
+    seed: int = 0,
+    classifier: MNISTClassifier | None = None,
+) -> Evaluation:
+    """Returns every metric of `model` on `x_test`.
+
+    Args:
+        model: a trained VAE.
+        x_test: (N, H, W, C) test images in [0, 1], binarised as in training.
+        k: importance samples per image for the IWAE bound.
+        iwae_images: score the IWAE bound on the first this many images (all by default); it
+            costs k decoder passes per image.
+        generated_images: prior samples scored by classifier FID and IS.
+        fid_reference: the real images FID compares samples with (default `x_test`); pass the
+            grey-level test images for a model trained on binarised ones, since samples are
+            decoder means.
+        seed: seed of every random draw.
+        classifier: the FID/IS network; the shipped MNIST classifier by default.
+    """
+    iwae_x = x_test if iwae_images is None else x_test[:iwae_images]
+    elbo = metrics.negative_elbo(model, x_test)
+    negative_elbo = elbo.pop("loss")
+    iwae_elbo = negative_elbo if iwae_x is x_test else metrics.negative_elbo(model, iwae_x)["loss"]
+    units, _ = metrics.active_units(model, x_test)
+    fid = score = score_std = None
+    if tuple(x_test.shape[1:]) == IMAGE_SHAPE:
+        classifier = classifier or MNISTClassifier()
+        samples = sample_images(model, generated_images, seed=seed)
+        reference = x_test if fid_reference is None else fid_reference
+        fid = metrics.fid(samples, reference, classifier)
+        score, score_std = metrics.inception_score(samples, classifier)
+    return Evaluation(
+        test_images=len(x_test),
+        negative_elbo=negative_elbo,
+        terms=elbo,
+        iwae_nll=metrics.iwae_nll(model, iwae_x, k=k, seed=seed),
+        iwae_k=k,
+        iwae_images=len(iwae_x),
+        iwae_images_negative_elbo=iwae_elbo,
+        active_units=units,
+        latent_dim=model.latent_dim,
+        kl_per_dimension=tuple(float(v) for v in metrics.kl_per_dimension(model, x_test)),
+        classifier_fid=fid,
+        inception_score=score,
+        inception_score_std=score_std,
+        generated_images=generated_images if fid is not None else 0,
+    )
