@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import time
 from pathlib import Path
 
 import click
+import numpy as np
 
 import keras_vae
 from keras_vae.training import TrainingConfig
@@ -124,6 +127,12 @@ def list_registered() -> None:
 )
 @click.option("--overwrite", is_flag=True, help="Allow writing into a non-empty --out.")
 @click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the run in --out from its newest model to --epochs; its config.json "
+    "gives every other option.",
+)
+@click.option(
     "--data",
     type=click.Path(exists=True, path_type=Path),
     help="A dataset .npz (x_train, x_test) or a directory of IDX files [MNIST].",
@@ -145,28 +154,314 @@ def list_registered() -> None:
 @click.option(
     "--limit", type=click.IntRange(min=1), help="Use only the first N train and test images."
 )
-def train(out: Path | None, overwrite: bool, binarize: str, **options) -> None:
+@click.pass_context
+def train(
+    ctx: click.Context, out: Path | None, overwrite: bool, resume: bool, binarize: str, **options
+) -> None:
     """Train a VAE and write the model, checkpoints, CSV log and figures to --out.
 
-    Example: KERAS_BACKEND=jax keras-vae train --architecture conv --epochs 10
+    \b
+    Example: KERAS_BACKEND=jax keras-vae train --architecture conv --epochs 10 --out runs/conv
+    Later:   keras-vae train --out runs/conv --resume --epochs 20
     """
+    from keras_vae.training import read_config
     from keras_vae.training import train as run_training
 
-    if out is None:
-        out = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{options['architecture']}"
-    elif out.exists() and any(out.iterdir()) and not overwrite:
-        raise click.UsageError(f"{out} is not empty; choose another --out or pass --overwrite.")
-    config = TrainingConfig(out=out, binarize=None if binarize == "none" else binarize, **options)
-    try:
-        result = run_training(config)
-    except (ValueError, FileNotFoundError) as error:
-        raise BadInput(str(error)) from None
+    if resume:
+        if out is None or not (out / "config.json").exists():
+            raise BadInput("--resume needs --out DIR of an earlier run (with its config.json).")
+        with _user_errors():
+            config = read_config(out / "config.json")
+        epochs_given = ctx.get_parameter_source("epochs") == click.core.ParameterSource.COMMANDLINE
+        config = dataclasses.replace(
+            config, out=out, epochs=options["epochs"] if epochs_given else config.epochs
+        )
+    else:
+        if out is None:
+            out = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{options['architecture']}"
+        elif out.exists() and any(out.iterdir()) and not overwrite:
+            raise click.UsageError(
+                f"{out} is not empty; choose another --out, or pass --resume or --overwrite."
+            )
+        config = TrainingConfig(
+            out=out, binarize=None if binarize == "none" else binarize, **options
+        )
+    with _user_errors():
+        result = run_training(config, resume=resume)
 
     import keras
 
-    click.echo(f"\nbackend            {keras.backend.backend()}")
-    click.echo(f"training images/s  {result.train_images_per_second:,.0f}")
+    click.echo(f"\n{'backend':<20} {keras.backend.backend()}")
+    click.echo(f"{'training images/s':<20} {result.train_images_per_second:,.0f}")
     for name, value in sorted(result.test_metrics.items(), key=lambda item: item[0] != "loss"):
         label = "test -ELBO" if name == "loss" else f"test {name}"
-        click.echo(f"{label:<18} {value:.2f} nats")
-    click.echo(f"outputs            {result.out}/ (model.keras, log.csv, *.png, checkpoints/)")
+        click.echo(f"{label:<20} {value:.2f} nats")
+    click.echo(f"{'outputs':<20} {result.out}/ (model.keras, log.csv, *.png, checkpoints/)")
+
+
+@contextlib.contextmanager
+def _user_errors():
+    """Turns the library's errors about user input into a one-line message and exit code 2."""
+    try:
+        yield
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        raise BadInput(str(error)) from None
+
+
+MODEL = click.argument("model", type=click.Path(path_type=Path))
+
+
+def _load(model_path: Path):
+    from keras_vae.saving import load_vae
+
+    with _user_errors():
+        return load_vae(model_path)
+
+
+def _data_options(command):
+    command = click.option(
+        "--binarize",
+        type=click.Choice(["auto", "none", "static", "dynamic"]),
+        default="auto",
+        show_default=True,
+        help="How to binarise the test images; auto: as the run that trained the model did.",
+    )(command)
+    return click.option(
+        "--data",
+        type=click.Path(exists=True, path_type=Path),
+        help="Test images from this .npz or IDX directory [the run's data, else MNIST].",
+    )(command)
+
+
+@dataclasses.dataclass(frozen=True)
+class _TestSet:
+    images: np.ndarray  # as the model saw data in training (binarised where it was)
+    labels: np.ndarray | None
+    grey_images: np.ndarray  # before binarisation: what decoder means are compared with
+
+
+def _run_config(model_path: Path):
+    """Returns the TrainingConfig of the run that wrote `model_path`, or None if not found."""
+    from keras_vae.training import read_config
+
+    for directory in (model_path.parent, model_path.parent.parent):
+        if (directory / "config.json").exists():
+            return read_config(directory / "config.json")
+    return None
+
+
+def _test_set(model_path: Path, model, data: Path | None, binarize: str) -> _TestSet:
+    """Returns the test images for `model`: those of the run that trained it unless told."""
+    from keras_vae import datasets
+
+    config = _run_config(model_path)
+    data = data or (config.data if config else None)
+    seed = config.seed if config else 0
+    if binarize == "auto":
+        mode = config.binarize if config else ("dynamic" if model.dynamic_binarization else None)
+    else:
+        mode = None if binarize == "none" else binarize
+
+    def load(mode):
+        if data is not None:
+            return datasets.load_images(data, mode, seed)
+        return datasets.load_mnist(binarize=mode, seed=seed)
+
+    with _user_errors():
+        _, (x_test, y_test) = load(mode)
+        grey = load(None)[1][0] if mode else x_test
+    if tuple(x_test.shape[1:]) != model.image_shape:
+        raise BadInput(
+            f"The model takes images of shape {model.image_shape} but the test images are "
+            f"{tuple(x_test.shape[1:])}; pass the dataset it was trained on with --data."
+        )
+    return _TestSet(x_test, y_test, grey)
+
+
+def _output_file(path: Path) -> Path:
+    if path.is_dir():
+        raise BadInput(f"--out {path} is a directory; give a file name such as grid.png.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@main.command()
+@MODEL
+@click.option("-n", "--count", default=64, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--out",
+    default="samples.png",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="The PNG grid to write.",
+)
+@click.option("--npz", type=click.Path(path_type=Path), help="Also save the images (key 'x').")
+@click.option(
+    "--temperature",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Scale of the prior's standard deviation.",
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+def generate(
+    model: Path, count: int, out: Path, npz: Path | None, temperature: float, seed: int
+) -> None:
+    """Draw images from the prior of a trained model.
+
+    Example: keras-vae generate runs/conv/model.keras -n 64 --out grid.png --npz samples.npz
+    """
+    from keras_vae import visualize
+
+    vae = _load(model)
+    images = visualize.write_samples(vae, _output_file(out), count, seed, temperature)
+    if npz is not None:
+        np.savez_compressed(_output_file(npz), x=images)
+    click.echo(f"wrote {out}" + (f" and {npz} ({images.shape})" if npz else ""))
+
+
+@main.command()
+@MODEL
+@click.option(
+    "--out", default="reconstructions.png", show_default=True, type=click.Path(path_type=Path)
+)
+@click.option("-n", "--count", default=12, show_default=True, type=click.IntRange(min=1))
+@click.option("--first", default=0, show_default=True, type=click.IntRange(min=0))
+@_data_options
+def reconstruct(
+    model: Path, out: Path, count: int, first: int, data: Path | None, binarize: str
+) -> None:
+    """Show test images over their reconstructions.
+
+    Example: keras-vae reconstruct runs/conv/model.keras --out recon.png -n 16
+    """
+    from keras_vae import visualize
+
+    vae = _load(model)
+    x = _test_set(model, vae, data, binarize).images
+    if first >= len(x):
+        raise BadInput(f"--first {first} is past the last of the {len(x)} test images.")
+    visualize.write_reconstructions(vae, x[first : first + count], _output_file(out))
+    click.echo(f"wrote {out}")
+
+
+@main.command()
+@MODEL
+@click.option("--from", "first", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--to", "last", default=1, show_default=True, type=click.IntRange(min=0))
+@click.option("--steps", default=10, show_default=True, type=click.IntRange(min=2))
+@click.option(
+    "--out", default="interpolation.png", show_default=True, type=click.Path(path_type=Path)
+)
+@_data_options
+def interpolate(
+    model: Path,
+    first: int,
+    last: int,
+    steps: int,
+    out: Path,
+    data: Path | None,
+    binarize: str,
+) -> None:
+    """Decode the straight line between two test images' posterior means.
+
+    Example: keras-vae interpolate runs/conv/model.keras --from 3 --to 7 --steps 10 --out i.png
+    """
+    from keras_vae import visualize
+
+    vae = _load(model)
+    x = _test_set(model, vae, data, binarize).images
+    with _user_errors():
+        visualize.write_interpolation(vae, x, first, last, steps, _output_file(out))
+    click.echo(f"wrote {out}")
+
+
+@main.command()
+@MODEL
+@click.option(
+    "--out",
+    default="plots",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for latent_space.png, manifold.png, training_curves.png.",
+)
+@_data_options
+def plot(model: Path, out: Path, data: Path | None, binarize: str) -> None:
+    """Plot the latent space of the test set, a decoded latent grid, and the training curves.
+
+    Example: keras-vae plot runs/conv/model.keras --out runs/conv/plots
+    """
+    from keras_vae import plots, visualize
+
+    vae = _load(model)
+    test = _test_set(model, vae, data, binarize)
+    out.mkdir(parents=True, exist_ok=True)
+    with _user_errors():
+        written = visualize.write_latent_plots(vae, test.images, test.labels, out)
+    logs = [d / "log.csv" for d in (model.parent, model.parent.parent) if (d / "log.csv").exists()]
+    if logs:
+        plots.plot_training_curves(plots.read_training_log(logs[0]), out / "training_curves.png")
+        written.append(out / "training_curves.png")
+    else:
+        click.echo(f"no log.csv beside {model}: training curves skipped", err=True)
+    click.echo("wrote " + ", ".join(str(path) for path in written))
+
+
+@main.command()
+@MODEL
+@click.option(
+    "--k",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Importance samples per image for the IWAE bound.",
+)
+@click.option(
+    "--iwae-images",
+    type=click.IntRange(min=1),
+    help="Score the IWAE bound on the first N test images only [all]; it costs k decoder "
+    "passes per image.",
+)
+@click.option(
+    "--generated",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(min=10),
+    help="Prior samples for classifier FID and IS.",
+)
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write JSON.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@_data_options
+def evaluate(
+    model: Path,
+    k: int,
+    iwae_images: int | None,
+    generated: int,
+    json_path: Path | None,
+    seed: int,
+    data: Path | None,
+    binarize: str,
+) -> None:
+    """Score a model on the test set: -ELBO, IWAE NLL, active units, classifier FID and IS.
+
+    \b
+    Example: keras-vae evaluate runs/conv/model.keras --k 5000 --json runs/conv/eval.json
+    """
+    from keras_vae.evaluation import evaluate as run_evaluation
+
+    vae = _load(model)
+    test = _test_set(model, vae, data, binarize)
+    with _user_errors():
+        report = run_evaluation(
+            vae,
+            test.images,
+            k=k,
+            iwae_images=iwae_images,
+            generated_images=generated,
+            fid_reference=test.grey_images,
+            seed=seed,
+        )
+    click.echo(report.table())
+    if json_path is not None:
+        report.to_json(_output_file(json_path))
+        click.echo(f"wrote {json_path}")

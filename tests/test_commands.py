@@ -1,0 +1,155 @@
+"""`keras-vae` generate, reconstruct, interpolate, plot, evaluate, train --resume: a tiny run."""
+
+import csv
+import json
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from keras_vae import load_vae
+from keras_vae.cli import main
+from tests.helpers import synthetic_images
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def invoke(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return result.output
+
+
+def invoke_bad(*args):
+    """Runs a command that must fail on its input: exit code 2, one line, no traceback."""
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == 2, result.output + repr(result.exception)
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    return result.output
+
+
+def read_log(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """A tiny labelled 28x28x1 dataset in Keras's npz layout."""
+    x = (synthetic_images(320) * 255).astype("uint8")
+    labels = np.arange(320) % 10
+    path = tmp_path_factory.mktemp("data") / "strokes.npz"
+    np.savez(path, x_train=x[:256], y_train=labels[:256], x_test=x[256:], y_test=labels[256:])
+    return path
+
+
+@pytest.fixture(scope="module")
+def run(dataset, tmp_path_factory):
+    """A two-epoch run of a tiny dense VAE (latent 3) trained with `keras-vae train`."""
+    out = tmp_path_factory.mktemp("run")
+    invoke(
+        "train",
+        *("--data", dataset, "--out", out, "--overwrite", "--epochs", 2, "--batch-size", 32),
+        *("--hidden-units", 32, "--latent-dim", 3, "--checkpoint-every", 1),
+    )
+    return out
+
+
+def test_generate_writes_a_grid_and_the_images(run, tmp_path):
+    output = invoke(
+        "generate", run / "model.keras", "-n", 10, "--out", tmp_path / "grid.png",
+        "--npz", tmp_path / "s.npz", "--temperature", 0.5, "--seed", 3,
+    )  # fmt: skip
+    assert (tmp_path / "grid.png").read_bytes()[:8] == PNG_MAGIC
+    samples = np.load(tmp_path / "s.npz")["x"]
+    assert samples.shape == (10, 28, 28, 1) and 0 <= samples.min() <= samples.max() <= 1
+    assert "wrote" in output
+    # The same seed gives the same images; another seed others.
+    invoke("generate", run / "model.keras", "-n", 10, "--out", tmp_path / "g2.png",
+           "--npz", tmp_path / "same.npz", "--temperature", 0.5, "--seed", 3)  # fmt: skip
+    np.testing.assert_allclose(np.load(tmp_path / "same.npz")["x"], samples, atol=1e-6)
+
+
+def test_reconstruct_interpolate_and_plot(run, tmp_path):
+    invoke("reconstruct", run / "model.keras", "--out", tmp_path / "r.png", "-n", 8)
+    invoke(
+        "interpolate", run / "model.keras", "--from", 2, "--to", 5, "--steps", 6,
+        "--out", tmp_path / "i.png",
+    )  # fmt: skip
+    invoke("plot", run / "checkpoints" / "epoch_002.keras", "--out", tmp_path / "plots")
+    for png in ("r.png", "i.png", "plots/latent_space.png", "plots/manifold.png",
+                "plots/training_curves.png"):  # fmt: skip
+        assert (tmp_path / png).read_bytes()[:8] == PNG_MAGIC, png
+
+
+def test_evaluate_prints_a_table_and_writes_json(run, tmp_path):
+    output = invoke(
+        "evaluate", run / "model.keras", "--k", 20, "--generated", 100,
+        "--iwae-images", 30, "--json", tmp_path / "e.json",
+    )  # fmt: skip
+    report = json.loads((tmp_path / "e.json").read_text())
+    assert report["test_images"] == 64 and report["iwae_k"] == 20 and report["iwae_images"] == 30
+    assert report["iwae_nll"] < report["iwae_images_negative_elbo"]
+    assert 0 <= report["active_units"] <= 3 and len(report["kl_per_dimension"]) == 3
+    assert report["classifier_fid"] > 0 and 1.0 <= report["inception_score"] <= 10.0
+    # The run's own validation pass scored the same model on the same test set.
+    last = read_log(run / "log.csv")[-1]
+    assert report["negative_elbo"] == pytest.approx(float(last["val_loss"]), rel=0.05)
+    assert "IWAE NLL (k=20, first 30 images)" in output and "classifier FID" in output
+
+
+def test_resume_continues_the_run_to_more_epochs(dataset, tmp_path):
+    args = ("--data", dataset, "--batch-size", 64, "--hidden-units", 16, "--latent-dim", 2)
+    out = tmp_path / "run"
+    invoke("train", *args, "--out", out, "--epochs", 2, "--checkpoint-every", 1,
+           "--warmup-steps", 20)  # fmt: skip
+    before = load_vae(out / "model.keras")
+    assert int(before.optimizer.iterations) == 8  # 256 images / 64, two epochs
+    invoke("train", "--out", out, "--resume", "--epochs", 3)
+    rows = read_log(out / "log.csv")
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2]
+    after = load_vae(out / "model.keras")
+    # The optimizer's step count carried on, so a KL warm-up continues where it stopped.
+    assert int(after.optimizer.iterations) == 12
+    assert json.loads((out / "config.json").read_text())["epochs"] == 3
+    output = invoke_bad("train", "--out", out, "--resume", "--epochs", 3)
+    assert "already trained 3 epochs" in output
+    # A 2-D latent is plotted directly, not through PCA.
+    invoke("plot", out / "model.keras", "--out", out / "plots")
+    assert (out / "plots" / "manifold.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_bad_model_files_exit_2(run, tmp_path):
+    assert "No model at" in invoke_bad("generate", tmp_path / "missing.keras")
+    (tmp_path / "text.keras").write_text("not a model")
+    assert "not a .keras model file" in invoke_bad("evaluate", tmp_path / "text.keras")
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes((run / "model.keras").read_bytes()[:5000])
+    assert "not a .keras model file" in invoke_bad("plot", truncated)
+    other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    other.save(tmp_path / "other.keras")
+    assert "not a keras_vae VAE" in invoke_bad("reconstruct", tmp_path / "other.keras")
+    with zipfile.ZipFile(tmp_path / "empty.keras", "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    assert "Could not load" in invoke_bad("generate", tmp_path / "empty.keras")
+
+
+def test_bad_data_and_arguments_exit_2(run, tmp_path):
+    rgb = np.zeros((4, 32, 32, 3))
+    np.savez(tmp_path / "rgb.npz", x_train=rgb, x_test=rgb)
+    output = invoke_bad("evaluate", run / "model.keras", "--data", tmp_path / "rgb.npz")
+    assert "(28, 28, 1)" in output and "(32, 32, 3)" in output
+    output = invoke_bad("interpolate", run / "model.keras", "--from", 0, "--to", 500)
+    assert "out of range" in output
+    assert "is a directory" in invoke_bad("generate", run / "model.keras", "--out", tmp_path)
+    assert "--resume needs --out" in invoke_bad("train", "--resume")
+
+
+@pytest.mark.parametrize("command", ["train", "generate", "reconstruct", "interpolate", "plot",
+                                     "evaluate", "list"])  # fmt: skip
+def test_every_command_has_help_with_an_example(command):
+    output = invoke(command, "--help")
+    assert "Example: keras-vae " + command in output or "Example: KERAS_BACKEND" in output
