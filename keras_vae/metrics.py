@@ -54,7 +54,7 @@ class _LogImportanceWeights(keras.Model):
     """
 
     def __init__(self, vae: VAE, draws: int, seed: int) -> None:
-        super().__init__()
+        super().__init__(name="log_importance_weights")  # TF rejects a leading underscore
         self.vae = vae
         self.draws = draws
         self.seed_generator = keras.random.SeedGenerator(seed)

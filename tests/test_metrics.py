@@ -120,4 +120,4 @@ def test_shipped_classifier_on_real_mnist(mnist_npz):
     assert 9.0 < score <= 10.0
     real = metrics.fid(x_train[:10_000], x_test, classifier)
     noise = metrics.fid(np.random.default_rng(0).uniform(size=x_test.shape), x_test, classifier)
-    assert real < 1.0 < 100 * real < noise
+    assert real < 2.0 and noise > 100 * real
