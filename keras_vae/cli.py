@@ -240,42 +240,37 @@ class _TestSet:
     grey_images: np.ndarray  # before binarisation: what decoder means are compared with
 
 
-def _run_config(model_path: Path):
-    """Returns the TrainingConfig of the run that wrote `model_path`, or None if not found."""
-    from keras_vae.training import read_config
-
+def _run_directory(model_path: Path) -> Path | None:
+    """Returns the run directory that wrote `model_path` (its own, or the parent of
+    `checkpoints/`), found by its config.json; None for a model saved elsewhere."""
     for directory in (model_path.parent, model_path.parent.parent):
         if (directory / "config.json").exists():
-            return read_config(directory / "config.json")
+            return directory
     return None
 
 
 def _test_set(model_path: Path, model, data: Path | None, binarize: str) -> _TestSet:
     """Returns the test images for `model`: those of the run that trained it unless told."""
     from keras_vae import datasets
+    from keras_vae.training import read_config
 
-    config = _run_config(model_path)
+    run = _run_directory(model_path)
+    config = read_config(run / "config.json") if run else None
     data = data or (config.data if config else None)
     seed = config.seed if config else 0
     if binarize == "auto":
         mode = config.binarize if config else ("dynamic" if model.dynamic_binarization else None)
     else:
         mode = None if binarize == "none" else binarize
-
-    def load(mode):
-        if data is not None:
-            return datasets.load_images(data, mode, seed)
-        return datasets.load_mnist(binarize=mode, seed=seed)
-
     with _user_errors():
-        _, (x_test, y_test) = load(mode)
-        grey = load(None)[1][0] if mode else x_test
+        grey = datasets.load_images(data) if data is not None else datasets.load_mnist()
+        _, (x_test, y_test) = datasets.binarize_splits(grey, mode, seed)
     if tuple(x_test.shape[1:]) != model.image_shape:
         raise BadInput(
             f"The model takes images of shape {model.image_shape} but the test images are "
             f"{tuple(x_test.shape[1:])}; pass the dataset it was trained on with --data."
         )
-    return _TestSet(x_test, y_test, grey)
+    return _TestSet(x_test, y_test, grey[1][0])
 
 
 def _output_file(path: Path) -> Path:
@@ -398,9 +393,10 @@ def plot(model: Path, out: Path, data: Path | None, binarize: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with _user_errors():
         written = visualize.write_latent_plots(vae, test.images, test.labels, out)
-    logs = [d / "log.csv" for d in (model.parent, model.parent.parent) if (d / "log.csv").exists()]
-    if logs:
-        plots.plot_training_curves(plots.read_training_log(logs[0]), out / "training_curves.png")
+    run = _run_directory(model)
+    if run and (run / "log.csv").exists():
+        log = plots.read_training_log(run / "log.csv")
+        plots.plot_training_curves(log, out / "training_curves.png")
         written.append(out / "training_curves.png")
     else:
         click.echo(f"no log.csv beside {model}: training curves skipped", err=True)

@@ -77,7 +77,7 @@ def load_mnist(
         (x_train, y_train), (x_test, y_test) = load_images(path, binarize, seed)
     else:
         splits = _normalise_splits(_find_mnist())
-        (x_train, y_train), (x_test, y_test) = _binarized(splits, binarize, seed)
+        (x_train, y_train), (x_test, y_test) = binarize_splits(splits, binarize, seed)
     if validation_split == 0.0:
         return (x_train, y_train), (x_test, y_test)
     n_val = int(round(len(x_train) * validation_split))
@@ -91,7 +91,10 @@ def load_mnist(
     )
 
 
-def _binarized(splits: tuple[Split, Split], binarize: str | None, seed: int) -> tuple[Split, Split]:
+def binarize_splits(
+    splits: tuple[Split, Split], binarize: str | None, seed: int = 0
+) -> tuple[Split, Split]:
+    """Returns grey-level `(train, test)` splits binarised as `load_mnist(binarize=...)` does."""
     if binarize not in BINARIZE_CHOICES:
         raise ValueError(f"binarize must be one of {BINARIZE_CHOICES}, got {binarize!r}.")
     (x_train, y_train), (x_test, y_test) = splits
@@ -127,7 +130,7 @@ def load_images(
     Returns:
         `(x_train, y_train), (x_test, y_test)`; labels are None where the file has none.
     """
-    return _binarized(_read_dataset(Path(path).expanduser()), binarize, seed)
+    return binarize_splits(_read_dataset(Path(path).expanduser()), binarize, seed)
 
 
 def _read_dataset(path: Path) -> tuple[Split, Split]:
