@@ -118,9 +118,11 @@ class VAE(VAETrainer, keras.Model):
         if training and self.dynamic_binarization:
             noise = keras.random.uniform(ops.shape(x), seed=self.seed_generator)
             x = ops.cast(noise < x, "float32")
-        z_mean, z_log_var = self.encoder(x, training=training)
+        # Under a mixed-precision policy the networks compute in bfloat16/float16; the loss
+        # terms always take float32, where their sums over pixels keep their precision.
+        z_mean, z_log_var = (ops.cast(t, "float32") for t in self.encoder(x, training=training))
         z = self.reparameterize(z_mean, z_log_var, epsilon)
-        params = self.decoder(z, training=training)
+        params = ops.cast(self.decoder(z, training=training), "float32")
         outputs = VAEOutputs(x=x, z_mean=z_mean, z_log_var=z_log_var, z=z, params=params)
 
         # Evaluation scores the objective as after warm-up: a step read there would be frozen

@@ -1,0 +1,57 @@
+"""The backend benchmark's smoke run: it runs, and writes every file and field it promises."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from tests.helpers import backend_env, synthetic_images
+
+SCRIPT = Path(__file__).parents[1] / "benchmarks" / "compare_backends.py"
+
+
+def write_mnist_like(path: Path) -> None:
+    """Writes synthetic uint8 images in Keras's mnist.npz layout."""
+    x = (synthetic_images(1280) * 255).astype("uint8")[..., 0]
+    y = np.zeros(1280, "uint8")
+    np.savez(path, x_train=x[:1024], y_train=y[:1024], x_test=x[1024:], y_test=y[1024:])
+
+
+def test_quick_run_writes_table_json_and_chart(tmp_path):
+    backend = keras.backend.backend()
+    write_mnist_like(tmp_path / "mnist.npz")
+    out = tmp_path / "bench"
+    command = [sys.executable, str(SCRIPT), "--quick", "--backends", backend]
+    command += ["--architectures", "dense", "--data", str(tmp_path / "mnist.npz")]
+    command += ["--out", str(out)]
+    done = subprocess.run(command, env=backend_env(), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    results = json.loads((out / "results.json").read_text())
+    runners = [run["runner"] for run in results["runs"]]
+    expected = [f"keras_vae {backend}"]
+    if importlib.util.find_spec("torch"):
+        expected.insert(0, "plain PyTorch loop")
+    assert runners == expected
+    assert results["gemm"]["gflops"] > 0
+    for run in results["runs"]:
+        assert run["architecture"] == "dense"
+        assert run["timed_epochs"] == 1
+        assert run["images_per_second"] > 0
+        assert run["first_step_seconds"] > 0
+        assert run["peak_rss_mb"] > 50
+        # Below 784 log 2 = 543 nats, what uniform-grey predictions score.
+        assert 0 < run["test_negative_elbo"] < 543
+        assert 0 < run["vs_gemm_bound"] < 1
+    keras_run = results["runs"][-1]
+    # 784-400-20: 2 FLOPs per multiply-add, 3 passes except the first layer's input gradient.
+    forward = 2 * (784 * 400 + 2 * 400 * 20 + 20 * 400 + 400 * 784)
+    assert keras_run["flops_per_image"] == 3 * forward - 2 * 784 * 400
+    table = (out / "results.md").read_text()
+    assert f"| dense | keras_vae {backend} |" in table
+    assert table in done.stdout
+    assert (out / "throughput.png").read_bytes()[:4] == b"\x89PNG"
