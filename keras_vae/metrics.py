@@ -62,7 +62,7 @@ class _LogImportanceWeights(keras.Model):
     def call(self, x):
         vae, draws = self.vae, self.draws
         batch, latent_dim = ops.shape(x)[0], vae.latent_dim
-        z_mean, z_log_var = vae.encoder(x)
+        z_mean, z_log_var = vae.encode(x)  # the log-variance clipped as in training
         epsilon = keras.random.normal((draws, batch, latent_dim), seed=self.seed_generator)
         z = z_mean[None] + ops.exp(0.5 * z_log_var)[None] * epsilon
         params = vae.decoder(ops.reshape(z, (-1, latent_dim)))

@@ -88,7 +88,8 @@ def check_run_directory(out, epochs):
     for name in ("samples.png", "reconstructions.png", "training_curves.png"):
         assert (out / name).read_bytes()[:8] == PNG_MAGIC, name
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == [
-        f"epoch_{e:03d}.keras" for e in range(1, epochs + 1)
+        *(f"epoch_{e:03d}.keras" for e in range(1, epochs + 1)),
+        "latest",
     ]
     return keras.models.load_model(out / "model.keras")
 

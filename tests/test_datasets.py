@@ -162,7 +162,7 @@ def test_binarization_and_validation_split(tmp_path, tiny_uint8):
             {"x_train": np.zeros((3, 4, 4)), "y_train": np.zeros(2), "x_test": np.zeros((1, 4, 4))},
             "2 labels for 3 images",
         ),
-        ({"x_train": np.zeros((0, 4, 4)), "x_test": np.zeros((1, 4, 4))}, "expected"),
+        ({"x_train": np.zeros((0, 4, 4)), "x_test": np.zeros((1, 4, 4))}, "has no images"),
     ],
     ids=["missing-key", "wrong-rank", "range", "nan", "label-count", "empty"],
 )

@@ -12,7 +12,8 @@ from keras_vae.losses.registry import register_loss
 
 def kl_divergence(z_mean: Any, z_log_var: Any) -> Any:
     """Analytic KL(N(mean, exp(log_var)) || N(0, 1)) for each latent dimension, in nats."""
-    return 0.5 * (ops.exp(z_log_var) + ops.square(z_mean) - 1.0 - z_log_var)
+    # expm1(v) - v >= 0 holds in floating point too, so the KL never rounds below zero.
+    return 0.5 * (ops.expm1(z_log_var) - z_log_var + ops.square(z_mean))
 
 
 @register_loss("kl")

@@ -18,10 +18,12 @@ from keras_vae.losses.registry import register_loss
 class Likelihood(LossTerm):
     """Base of reconstruction terms: `-log p(x | z)` summed over pixels, metric `reconstruction`.
 
-    Subclasses implement `log_prob` (per pixel) and `mean`.
+    Subclasses implement `log_prob` (per pixel) and `mean`, and set `support` where the
+    density is defined only for pixels in a range.
     """
 
     name = "reconstruction"
+    support: tuple[float, float] | None = None  # (low, high) the pixels must lie in
 
     def log_prob(self, x: Any, params: Any) -> Any:
         """Returns log p(x | params) for each pixel, the shape of `x`."""
@@ -40,6 +42,8 @@ class Likelihood(LossTerm):
 class Bernoulli(Likelihood):
     """Bernoulli likelihood from logits, the standard choice for (binarised) MNIST."""
 
+    support = (0.0, 1.0)
+
     def log_prob(self, x, params):
         # x * l - log(1 + e^l), with softplus for stability at large |l|.
         return x * params - ops.softplus(params)
@@ -56,6 +60,7 @@ class ContinuousBernoulli(Likelihood):
     as l -> 0; near 0 its Taylor series replaces the 0/0 form.
     """
 
+    support = (0.0, 1.0)
     _taylor_below = 1e-2
 
     def log_prob(self, x, params):

@@ -1,0 +1,95 @@
+"""Keras callbacks of a training run: atomic checkpoints, a stop on a non-finite loss, and epoch
+timing."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from keras_vae.checkpoints import save_checkpoint
+
+
+class Checkpoint(keras.callbacks.Callback):
+    """Saves the model to `directory/epoch_NNN.keras` every `every` epochs, atomically, and
+    points `directory/latest` at it; never saves weights from an epoch whose loss is not finite.
+
+    Args:
+        directory: where the checkpoints go.
+        every: save after each epoch whose number (from 1) is a multiple of this.
+    """
+
+    def __init__(self, directory: str | os.PathLike, every: int = 1) -> None:
+        super().__init__()
+        self.directory = Path(directory)
+        self.every = every
+        self.last_saved: Path | None = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        finished = epoch + 1
+        loss = (logs or {}).get("loss")
+        if finished % self.every or loss is None or not math.isfinite(loss):
+            return
+        if self.model.stop_training:  # stopped early, e.g. by StopOnNonFiniteLoss mid-epoch
+            return
+        self.last_saved = save_checkpoint(self.model, self.directory, finished)
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stops training at the first batch whose loss is NaN or infinite, and remembers where.
+
+    Like `keras.callbacks.TerminateOnNaN`, but it records the step so that the caller can say
+    where training broke, and `Checkpoint` then keeps the last good checkpoint.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epoch = 0
+        self.stopped_at: dict | None = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if self.stopped_at is None and loss is not None and not np.isfinite(loss):
+            self.stopped_at = {
+                "epoch": self.epoch + 1,
+                "batch": batch + 1,
+                "step": int(self.model.optimizer.iterations),
+                "value": float(loss),
+            }
+            self.model.stop_training = True
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Records each epoch's training time (validation excluded), so that steady-state
+    throughput can leave out the first epoch, which compiles."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds: list[float] = []
+        self._start: float | None = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_test_begin(self, logs=None):
+        self._stop()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._start is not None:
+            self.seconds.append(time.perf_counter() - self._start)
+            self._start = None
+
+    def images_per_second(self, images_per_epoch: int) -> float:
+        """Training images per second: the median epoch after the first, or the only one."""
+        steady = self.seconds[1:] or self.seconds
+        return images_per_epoch / float(np.median(steady))

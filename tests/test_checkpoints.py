@@ -1,0 +1,155 @@
+"""Checkpoints survive kills; resume continues the run exactly; a NaN stops training cleanly."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from keras_vae import build_vae, load_vae
+from keras_vae.checkpoints import latest_checkpoint, save_atomically, save_checkpoint
+from keras_vae.cli import main
+from keras_vae.training import TrainingConfig, TrainingDiverged, train
+from tests.helpers import backend_env, synthetic_images
+
+# Resumed and uninterrupted runs do the same float32 operations in the same order on one CPU
+# process, so the weights agree to the last bit on every backend we test; the tolerance only
+# allows for a BLAS that splits work differently between two processes.
+WEIGHT_TOLERANCE = {"rtol": 1e-6, "atol": 1e-7}
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    x = (synthetic_images(320) * 255).astype("uint8")
+    path = tmp_path_factory.mktemp("data") / "strokes.npz"
+    np.savez(path, x_train=x[:256], x_test=x[256:])
+    return path
+
+
+def read_epochs(path):
+    with open(path, newline="") as f:
+        return [int(row["epoch"]) for row in csv.DictReader(f)]
+
+
+def weights(path):
+    return [np.asarray(w) for w in load_vae(path).get_weights()]
+
+
+def test_checkpoints_are_written_whole_and_latest_names_the_newest(tmp_path):
+    model = build_vae("dense", latent_dim=2, hidden_units=(8,))
+    model.compile(optimizer="adam")
+    model.optimizer.build(model.trainable_variables)
+    assert latest_checkpoint(tmp_path) is None
+    save_checkpoint(model, tmp_path, 1)
+    save_checkpoint(model, tmp_path, 2)
+    assert (tmp_path / "latest").read_text() == "epoch_002.keras\n"
+    assert latest_checkpoint(tmp_path) == tmp_path / "epoch_002.keras"
+    # Nothing temporary is left beside them, and each loads.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "epoch_001.keras",
+        "epoch_002.keras",
+        "latest",
+    ]
+    load_vae(tmp_path / "epoch_001.keras")
+
+    # A save that fails half-way leaves the previous file as it was.
+    before = (tmp_path / "epoch_002.keras").read_bytes()
+
+    class Unsaveable:
+        def save(self, path):
+            with open(path, "wb") as f:
+                f.write(b"PK half a zip")
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        save_atomically(Unsaveable(), tmp_path / "epoch_002.keras")
+    assert (tmp_path / "epoch_002.keras").read_bytes() == before
+    assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_a_run_killed_mid_training_resumes_to_the_same_weights(dataset, tmp_path):
+    args = ["-m", "keras_vae", "train", "--data", str(dataset), "--hidden-units", "16"]
+    args += ["--latent-dim", "2", "--batch-size", "32", "--epochs", "12", "--seed", "3"]
+    args += ["--checkpoint-every", "1", "--warmup-steps", "50", "--binarize", "dynamic"]
+    env = backend_env()
+
+    reference = tmp_path / "uninterrupted"
+    done = subprocess.run([sys.executable, *args, "--out", str(reference)], env=env,
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    killed = tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, *args, "--out", str(killed)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not (killed / "checkpoints" / "latest").exists():
+        assert process.poll() is None, "the run ended before writing a checkpoint"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (killed / "model.keras").exists(), "the kill came too late to test anything"
+    kept = latest_checkpoint(killed / "checkpoints")
+    load_vae(kept)  # the pointer names a whole checkpoint, whenever the kill came
+
+    resume = [sys.executable, "-m", "keras_vae", "train", "--out", str(killed), "--resume"]
+    done = subprocess.run(resume, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert read_epochs(killed / "log.csv") == list(range(12))
+    resumed = load_vae(killed / "model.keras")
+    assert int(resumed.optimizer.iterations) == 12 * 8
+    for got, want in zip(weights(killed / "model.keras"), weights(reference / "model.keras"),
+                         strict=True):  # fmt: skip
+        np.testing.assert_allclose(got, want, **WEIGHT_TOLERANCE)
+
+
+def test_a_nan_loss_stops_training_names_the_step_and_keeps_the_last_good_checkpoint(
+    dataset, tmp_path
+):
+    # Adam's first step moves every weight by about the learning rate: 1e30 makes the second
+    # forward pass overflow. One batch per epoch, so epoch 1 ends finite and is checkpointed.
+    config = TrainingConfig(
+        data=dataset, out=tmp_path / "run", hidden_units=(16,), latent_dim=2, batch_size=256,
+        learning_rate=1e30, epochs=5, checkpoint_every=1, verbose=0,
+    )  # fmt: skip
+    with pytest.raises(TrainingDiverged) as error:
+        train(config)
+    message = str(error.value)
+    assert "at step 2 (epoch 2, batch 1)" in message
+    assert "learning rate" in message and "epoch_001.keras" in message
+    run = tmp_path / "run"
+    assert latest_checkpoint(run / "checkpoints") == run / "checkpoints" / "epoch_001.keras"
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["epoch_001.keras", "latest"]
+    assert not (run / "model.keras").exists()
+    assert all(np.isfinite(w).all() for w in weights(run / "checkpoints" / "epoch_001.keras"))
+
+    # The command line says the same and exits non-zero (3), without a traceback.
+    result = CliRunner().invoke(
+        main,
+        ["train", "--data", str(dataset), "--out", str(tmp_path / "cli"), "--hidden-units", "16",
+         "--batch-size", "256", "--learning-rate", "1e30", "--epochs", "3", "--checkpoint-every",
+         "1"],
+    )  # fmt: skip
+    assert result.exit_code == 3, result.output
+    assert "at step 2" in result.output and "Traceback" not in result.output
+
+
+def test_resume_in_process_matches_one_run(dataset, tmp_path):
+    """The same guarantee as the kill test, cheaply: stop after 2 epochs, resume to 4."""
+    common = dict(data=dataset, hidden_units=(16,), latent_dim=2, batch_size=64, seed=5,
+                  checkpoint_every=1, warmup_steps=10, verbose=0)  # fmt: skip
+    keras.utils.set_random_seed(0)
+    train(TrainingConfig(out=tmp_path / "one", epochs=4, **common))
+    train(TrainingConfig(out=tmp_path / "two", epochs=2, **common))
+    os.remove(tmp_path / "two" / "model.keras")  # resume from the checkpoint alone
+    train(TrainingConfig(out=tmp_path / "two", epochs=4, **common), resume=True)
+    assert read_epochs(tmp_path / "two" / "log.csv") == [0, 1, 2, 3]
+    for got, want in zip(weights(tmp_path / "two" / "model.keras"),
+                         weights(tmp_path / "one" / "model.keras"), strict=True):  # fmt: skip
+        np.testing.assert_allclose(got, want, **WEIGHT_TOLERANCE)
