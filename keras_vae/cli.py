@@ -22,6 +22,12 @@ class BadInput(click.ClickException):
     exit_code = 2
 
 
+class Diverged(click.ClickException):
+    """Training stopped on a NaN or infinite loss: exit code 3."""
+
+    exit_code = 3
+
+
 def _widths(ctx, param, value: str | None) -> tuple[int, ...] | None:
     if value is None:
         return None
@@ -154,9 +160,31 @@ def list_registered() -> None:
 @click.option(
     "--limit", type=click.IntRange(min=1), help="Use only the first N train and test images."
 )
+@click.option(
+    "--distribute",
+    type=click.Choice(["none", "data-parallel"]),
+    default="none",
+    show_default=True,
+    help="data-parallel: JAX over all devices, TensorFlow MirroredStrategy, PyTorch under "
+    "torchrun; --batch-size is the global batch.",
+)
+@click.option(
+    "--coordinator-address", help="JAX multi-host: host:port of process 0.", metavar="HOST:PORT"
+)
+@click.option("--num-processes", type=click.IntRange(min=1), help="JAX multi-host: processes.")
+@click.option("--process-id", type=click.IntRange(min=0), help="JAX multi-host: this process.")
 @click.pass_context
 def train(
-    ctx: click.Context, out: Path | None, overwrite: bool, resume: bool, binarize: str, **options
+    ctx: click.Context,
+    out: Path | None,
+    overwrite: bool,
+    resume: bool,
+    binarize: str,
+    distribute: str,
+    coordinator_address: str | None,
+    num_processes: int | None,
+    process_id: int | None,
+    **options,
 ) -> None:
     """Train a VAE and write the model, checkpoints, CSV log and figures to --out.
 
@@ -164,7 +192,15 @@ def train(
     Example: KERAS_BACKEND=jax keras-vae train --architecture conv --epochs 10 --out runs/conv
     Later:   keras-vae train --out runs/conv --resume --epochs 20
     """
-    from keras_vae.training import read_config
+    from keras_vae.distribution import DataParallel
+
+    distribution = None
+    if distribute == "data-parallel":
+        distribution = DataParallel(coordinator_address, num_processes, process_id)
+    elif coordinator_address or num_processes or process_id is not None:
+        raise BadInput("--coordinator-address, --num-processes and --process-id need "
+                       "--distribute data-parallel.")  # fmt: skip
+    from keras_vae.training import TrainingDiverged, read_config
     from keras_vae.training import train as run_training
 
     if resume:
@@ -174,20 +210,25 @@ def train(
             config = read_config(out / "config.json")
         epochs_given = ctx.get_parameter_source("epochs") == click.core.ParameterSource.COMMANDLINE
         config = dataclasses.replace(
-            config, out=out, epochs=options["epochs"] if epochs_given else config.epochs
+            config,
+            out=out,
+            epochs=options["epochs"] if epochs_given else config.epochs,
+            distribution=distribution,
         )
     else:
         if out is None:
             out = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{options['architecture']}"
-        elif out.exists() and any(out.iterdir()) and not overwrite:
-            raise click.UsageError(
-                f"{out} is not empty; choose another --out, or pass --resume or --overwrite."
-            )
         config = TrainingConfig(
-            out=out, binarize=None if binarize == "none" else binarize, **options
+            out=out,
+            binarize=None if binarize == "none" else binarize,
+            distribution=distribution,
+            **options,
         )
     with _user_errors():
-        result = run_training(config, resume=resume)
+        try:
+            result = run_training(config, resume=resume, overwrite=overwrite)
+        except TrainingDiverged as error:
+            raise Diverged(str(error)) from None
 
     import keras
 
@@ -204,7 +245,7 @@ def _user_errors():
     """Turns the library's errors about user input into a one-line message and exit code 2."""
     try:
         yield
-    except (ValueError, TypeError, FileNotFoundError) as error:
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError) as error:
         raise BadInput(str(error)) from None
 
 

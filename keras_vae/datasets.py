@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_vae.shards import is_shard_directory, open_shards
+
 # SHA-256 of each array's raw bytes in Keras's mnist.npz (uint8, original order).
 MNIST_SHA256 = {
     "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
@@ -118,19 +120,33 @@ def binarize_stochastic(x: np.ndarray, seed: int = 0) -> np.ndarray:
 def load_images(
     path: str | os.PathLike, binarize: str | None = None, seed: int = 0
 ) -> tuple[Split, Split]:
-    """Loads any image dataset from a Keras-style `.npz` or a directory of IDX files.
+    """Loads any image dataset from a Keras-style `.npz`, a directory of IDX files, or a
+    directory of `.npy` shards larger than memory.
 
     Args:
         path: an `.npz` with `x_train`, `x_test` (uint8 in 0..255 or float in [0, 1]; (N, H, W)
             or (N, H, W, C)) and optional `y_train`, `y_test`; or a directory holding
-            `*-images-idx3-ubyte[.gz]` and `*-labels-idx1-ubyte[.gz]` for train and test.
-        binarize: None, "static" or "dynamic", as for `load_mnist`.
+            `*-images-idx3-ubyte[.gz]` and `*-labels-idx1-ubyte[.gz]` for train and test; or a
+            directory of `train/*.npy` and `test/*.npy` shards (see `keras_vae.shards`): the
+            training images then stay on disk as a `ShardedImages`, read batch by batch, and
+            the test images are read into memory.
+        binarize: None, "static" or "dynamic", as for `load_mnist` ("static" is not available
+            for shards: binarise the shards themselves).
         seed: seed of the one-off test-set draw for `binarize="dynamic"`.
 
     Returns:
         `(x_train, y_train), (x_test, y_test)`; labels are None where the file has none.
     """
-    return binarize_splits(_read_dataset(Path(path).expanduser()), binarize, seed)
+    path = Path(path).expanduser()
+    if is_shard_directory(path):
+        if binarize == "static":
+            raise ValueError(
+                "Static binarisation of a shard dataset would rewrite it; save binarised "
+                "shards, or use --binarize dynamic."
+            )
+        x_train, x_test = open_shards(path)
+        return binarize_splits(((x_train, None), (np.asarray(x_test), None)), binarize, seed)
+    return binarize_splits(_read_dataset(path), binarize, seed)
 
 
 def _read_dataset(path: Path) -> tuple[Split, Split]:
@@ -220,8 +236,10 @@ def _as_images(x: np.ndarray, what: str) -> np.ndarray:
     x = np.asarray(x)
     if x.ndim == 3:
         x = x[..., None]
-    if x.ndim != 4 or 0 in x.shape:
+    if x.ndim != 4 or 0 in x.shape[1:]:
         raise ValueError(f"{what} has shape {x.shape}; expected (N, H, W) or (N, H, W, C) images.")
+    if len(x) == 0:
+        raise ValueError(f"{what} has no images; check the file.")
     if x.dtype == np.uint8:
         return x.astype("float32") / 255.0
     x = x.astype("float32")

@@ -6,12 +6,18 @@ from collections.abc import Sequence
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
-from keras_vae.backend import VAETrainer
+from keras_vae.backend import VAETrainer, replica_context
+from keras_vae.inputs import check_images
 from keras_vae.losses import Likelihood, LossTerm, VAEOutputs, get_loss
 
 DEFAULT_LOSSES = ("bernoulli", "kl")
+# Bounds of the encoder's log-variance. Outside them exp() of it under- or overflows in the KL
+# and the reparameterisation (float32, and sooner in bfloat16); no useful posterior is there.
+LOG_VAR_RANGE = (-20.0, 20.0)
+_SEED_STATE = "seed_generator_state"  # its key among the model's saved variables
 
 
 def resolve_loss_terms(losses: Sequence[str | LossTerm | dict]) -> list[LossTerm]:
@@ -116,11 +122,10 @@ class VAE(VAETrainer, keras.Model):
         """
         x = ops.convert_to_tensor(x, dtype="float32")
         if training and self.dynamic_binarization:
-            noise = keras.random.uniform(ops.shape(x), seed=self.seed_generator)
-            x = ops.cast(noise < x, "float32")
+            x = ops.cast(self._noise(keras.random.uniform, ops.shape(x)) < x, "float32")
         # Under a mixed-precision policy the networks compute in bfloat16/float16; the loss
         # terms always take float32, where their sums over pixels keep their precision.
-        z_mean, z_log_var = (ops.cast(t, "float32") for t in self.encoder(x, training=training))
+        z_mean, z_log_var = self._posterior(self.encoder(x, training=training))
         z = self.reparameterize(z_mean, z_log_var, epsilon)
         params = ops.cast(self.decoder(z, training=training), "float32")
         outputs = VAEOutputs(x=x, z_mean=z_mean, z_log_var=z_log_var, z=z, params=params)
@@ -147,10 +152,20 @@ class VAE(VAETrainer, keras.Model):
                 generator when None.
         """
         if epsilon is None:
-            epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+            epsilon = self._noise(keras.random.normal, ops.shape(z_mean))
         else:
             epsilon = ops.convert_to_tensor(epsilon, dtype="float32")
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+
+    def _noise(self, draw, shape) -> Any:
+        """Returns `draw(shape)` from the model's seed generator, different on each replica of
+        a data-parallel run whose replicas each see their own part of the batch."""
+        index, count = replica_context()
+        if isinstance(count, int) and count == 1:
+            return draw(shape, seed=self.seed_generator)
+        # Every replica draws the same (count, *shape) block from the shared state and keeps
+        # its own row: independent noise without per-replica generator state.
+        return ops.take(draw((count, *shape), seed=self.seed_generator), index, axis=0)
 
     def update_metrics(self, terms: dict, batch_size: Any) -> dict:
         """Adds a batch's terms to the epoch means; returns the current means as logs."""
@@ -158,14 +173,38 @@ class VAE(VAETrainer, keras.Model):
             tracker.update_state(terms[tracker.name], sample_weight=batch_size)
         return {tracker.name: tracker.result() for tracker in self._trackers}
 
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, after checking that `x` are images this model can train on."""
+        self._check_inputs(x, y)
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.evaluate`, after checking that `x` are images this model can score."""
+        self._check_inputs(x, y)
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def _check_inputs(self, x: Any, y: Any) -> None:
+        check_images(x, self.image_shape, self.likelihood.support)
+        if y is not None and hasattr(y, "__len__") and hasattr(x, "__len__"):
+            if len(y) != len(x):
+                raise ValueError(
+                    f"There are {len(y)} labels for {len(x)} images; they must match (a VAE "
+                    "ignores labels, so you may also leave them out)."
+                )
+
     def call(self, x: Any, training: bool = False) -> Any:
         z_mean, _ = self.encoder(x, training=training)
         return self.decode(z_mean)
 
     def encode(self, x: Any) -> tuple[Any, Any]:
         """Returns `(z_mean, z_log_var)` of q(z | x), each (batch, latent_dim)."""
-        z_mean, z_log_var = self.encoder(ops.convert_to_tensor(x, dtype="float32"))
-        return z_mean, z_log_var
+        return self._posterior(self.encoder(ops.convert_to_tensor(x, dtype="float32")))
+
+    def _posterior(self, encoded: Sequence[Any]) -> tuple[Any, Any]:
+        """Returns the encoder's `(z_mean, z_log_var)` in float32, the log-variance clipped to
+        `LOG_VAR_RANGE`."""
+        z_mean, z_log_var = (ops.cast(t, "float32") for t in encoded)
+        return z_mean, ops.clip(z_log_var, *LOG_VAR_RANGE)
 
     def decode(self, z: Any) -> Any:
         """Returns the mean images (batch, H, W, C) in [0, 1] of p(x | z)."""
@@ -199,6 +238,21 @@ class VAE(VAETrainer, keras.Model):
             seed=self.seed_generator if seed is None else seed,
         )
         return self.decode(z)
+
+    def save_own_variables(self, store) -> None:
+        """Saves the model's own state: as Keras's, plus the sampling noise's random state (a
+        `SeedGenerator` is not saved by Keras), so that a resumed run draws the noise the
+        uninterrupted one would have."""
+        super().save_own_variables(store)
+        store[_SEED_STATE] = ops.convert_to_numpy(self.seed_generator.state.value)
+
+    def load_own_variables(self, store) -> None:
+        """Loads what `save_own_variables` saved; files without the random state load too."""
+        keys = list(store.keys())
+        if _SEED_STATE in keys:
+            state = self.seed_generator.state
+            state.assign(np.asarray(store[_SEED_STATE]).astype(state.dtype))
+        super().load_own_variables({key: store[key] for key in keys if key != _SEED_STATE})
 
     def get_config(self) -> dict:
         return {

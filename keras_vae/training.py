@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import time
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,10 +14,16 @@ import keras
 import numpy as np
 
 from keras_vae import datasets, plots, visualize
+from keras_vae.batches import ImageBatches
 from keras_vae.build import build_vae
+from keras_vae.callbacks import Checkpoint, EpochTimer, StopOnNonFiniteLoss
+from keras_vae.checkpoints import latest_checkpoint, save_atomically, write_text_atomically
+from keras_vae.distribution import DataParallel, Replicas, distribution_scope
+from keras_vae.inputs import check_images
 from keras_vae.losses import GaussianKL, Likelihood, get_loss
 from keras_vae.model import VAE
 from keras_vae.saving import load_vae
+from keras_vae.shards import ShardedImages
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class TrainingConfig:
     binarize: str | None = None
     checkpoint_every: int = 5
     limit: int | None = None  # use only the first N training and test images
+    distribution: DataParallel | None = None  # data-parallel over devices/hosts; None: one device
     verbose: int | str = "auto"
 
     def architecture_kwargs(self) -> dict:
@@ -132,27 +140,63 @@ def initialize_output_bias(model: VAE, x: np.ndarray) -> None:
     layer.bias.assign(np.log(mean / (1 - mean)).reshape(layer.bias.shape).astype("float32"))
 
 
-def train(config: TrainingConfig, resume: bool = False) -> TrainingResult:
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; training stopped and kept its last good checkpoint."""
+
+
+def train(config: TrainingConfig, resume: bool = False, overwrite: bool = False) -> TrainingResult:
     """Trains a VAE as `config` says and writes to `config.out`:
 
-    `model.keras` (final), `checkpoints/epoch_NNN.keras` (every `checkpoint_every` epochs),
-    `log.csv` (per-epoch metrics), `config.json`, and `samples.png`, `reconstructions.png`,
-    `training_curves.png`.
+    `model.keras` (final), `checkpoints/epoch_NNN.keras` (every `checkpoint_every` epochs) and
+    `checkpoints/latest` naming the newest, `log.csv` (per-epoch metrics), `config.json`, and
+    `samples.png`, `reconstructions.png`, `training_curves.png`. Every model file is written
+    atomically, so a kill at any moment leaves the previous complete one.
 
     Args:
         config: the run.
         resume: continue the run in `config.out` from its newest saved model (weights,
-            optimizer state and step count, so a KL warm-up continues) up to `config.epochs`,
-            appending to its `log.csv`.
+            optimizer state, step count, so a KL warm-up continues, and the sampling noise's
+            random state) up to `config.epochs`; the batches come in the order the
+            uninterrupted run would have used, and `log.csv` keeps one row per epoch.
+        overwrite: allow a new run in a non-empty `config.out` (its files are replaced).
+
+    Raises:
+        FileExistsError: `config.out` is not empty and neither `resume` nor `overwrite` is set.
+        ValueError: bad data or settings, or an unwritable `config.out`; the message says which.
+        TrainingDiverged: the loss became NaN or infinite (the message names the step).
     """
+    with distribution_scope(config.distribution) as replicas:
+        return _train(config, resume, overwrite, replicas)
+
+
+def _train(
+    config: TrainingConfig, resume: bool, overwrite: bool, replicas: Replicas
+) -> TrainingResult:
+    out = Path(config.out)
+    # In a data-parallel run every process trains; only the chief writes files.
+    chief = replicas.is_chief
+    if chief and not resume and not overwrite and out.is_dir() and any(out.iterdir()):
+        raise FileExistsError(
+            f"{out} is not empty; choose another --out, or pass --resume (continue that run) or "
+            "--overwrite (replace its files)."
+        )
     keras.utils.set_random_seed(config.seed)
     (x_train, _), (x_test, _) = load_data(config)
+    support = getattr(get_loss(config.likelihood), "support", None)
+    check_images(x_train, support=support, what="training images")
+    check_images(x_test, x_train.shape[1:], support, what="test images")
     if len(x_train) < config.batch_size:
         raise ValueError(
             f"batch_size {config.batch_size} is larger than the {len(x_train)} training images; "
             "lower --batch-size."
         )
-    out = Path(config.out)
+    if config.batch_size % replicas.count:
+        raise ValueError(
+            f"batch_size {config.batch_size} does not split evenly between {replicas.count} "
+            "replicas; pass a multiple of the number of devices."
+        )
+    if chief:  # only once the data is known good, so that bad input leaves no directory behind
+        _make_output_directory(out)
     steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
     if resume:
         model, initial_epoch = resume_point(out, steps_per_epoch)
@@ -161,35 +205,57 @@ def train(config: TrainingConfig, resume: bool = False) -> TrainingResult:
                 f"The run in {out} has already trained {initial_epoch} epochs; pass --epochs "
                 f"above {initial_epoch} to train further."
             )
-        _truncate_log(out / "log.csv", initial_epoch)
+        check_images(x_train[:1], model.image_shape, what="training images")
+        if chief:
+            _truncate_log(out / "log.csv", initial_epoch)
     else:
         model, initial_epoch = build_model(config, tuple(x_train.shape[1:])), 0
         initialize_output_bias(model, x_train)
-    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
-    _write_config(config, out / "config.json")
+    if chief:
+        _write_config(config, out / "config.json")
 
+    # Every process saves and draws alike, as a multi-host JAX run needs all of them in each
+    # computation (saving included); those other than the chief write to a scratch directory.
+    files = out if chief else Path(tempfile.mkdtemp(prefix="keras_vae_replica_"))
     epoch_times = EpochTimer()
+    divergence = StopOnNonFiniteLoss()
     callbacks = [
-        keras.callbacks.CSVLogger(str(out / "log.csv"), append=resume),
-        keras.callbacks.ModelCheckpoint(
-            str(out / "checkpoints" / "epoch_{epoch:03d}.keras"),
-            save_freq=config.checkpoint_every * steps_per_epoch,
-        ),
+        keras.callbacks.CSVLogger(str(files / "log.csv"), append=resume and chief),
+        divergence,
+        Checkpoint(files / "checkpoints", every=config.checkpoint_every),
         epoch_times,
     ]
-    history = model.fit(
+    batches = ImageBatches(
         x_train,
-        epochs=config.epochs,
-        initial_epoch=initial_epoch,
-        batch_size=config.batch_size,
-        shuffle=True,
-        validation_data=(x_test,),
-        callbacks=callbacks,
-        verbose=config.verbose,
+        config.batch_size,
+        config.seed,
+        epoch=initial_epoch,
+        # Images on disk are read by two threads ahead of the step; in memory, a thread costs
+        # more than the copy it would hide.
+        workers=2 if isinstance(x_train, ShardedImages) else 1,
+        # Processes that feed their own devices (torchrun, multi-host JAX) take their part of
+        # each batch; within a process, Keras splits it between the devices.
+        part=(replicas.process_index, replicas.process_count),
     )
-    model.save(out / "model.keras")
-    full_history = plots.read_training_log(out / "log.csv")
-    write_figures(model, x_test, full_history, out)
+    try:
+        history = model.fit(
+            batches,
+            shuffle=False,  # the batches shuffle themselves, by (seed, epoch)
+            epochs=config.epochs,
+            initial_epoch=initial_epoch,
+            validation_data=(x_test,),
+            validation_batch_size=config.batch_size,
+            callbacks=callbacks,
+            verbose=config.verbose if chief else 0,
+        )
+        if divergence.stopped_at is not None:
+            raise TrainingDiverged(_divergence_message(divergence.stopped_at, config, out))
+        save_atomically(model, files / "model.keras")
+        full_history = plots.read_training_log(files / "log.csv")
+        write_figures(model, x_test, full_history, files)
+    finally:
+        if not chief:
+            shutil.rmtree(files, ignore_errors=True)
     return TrainingResult(
         model=model,
         history=full_history,
@@ -200,14 +266,46 @@ def train(config: TrainingConfig, resume: bool = False) -> TrainingResult:
     )
 
 
+def _make_output_directory(out: Path) -> None:
+    """Creates `out/checkpoints`, or raises a ValueError if `out` cannot be written."""
+    try:
+        (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        raise ValueError(
+            f"Cannot write to the output directory {out} ({error.strerror or error}); choose a "
+            "writable --out."
+        ) from None
+
+
+def _divergence_message(stopped_at: dict, config: TrainingConfig, out: Path) -> str:
+    kept = latest_checkpoint(out / "checkpoints")
+    kept_text = (
+        f"The last good checkpoint, {kept}, is kept; after the fix, continue from it with "
+        f"--resume --out {out}."
+        if kept
+        else "No checkpoint had been written yet."
+    )
+    return (
+        f"The loss became {stopped_at['value']} at step {stopped_at['step']} (epoch "
+        f"{stopped_at['epoch']}, batch {stopped_at['batch']}), so training stopped. Likely "
+        f"cause: a learning rate too high for this model ({config.learning_rate:g}; try "
+        "10x lower), or data the likelihood cannot score. " + kept_text
+    )
+
+
 def resume_point(out: Path, steps_per_epoch: int) -> tuple[VAE, int]:
     """Returns the newest model saved in the run directory `out` and the epochs it has trained.
 
-    The epoch count comes from the optimizer's step count, which the `.keras` file keeps.
+    The candidates are `model.keras` and the checkpoint `checkpoints/latest` names; the one
+    with the most optimizer steps wins, and its step count gives the epoch.
     """
-    candidates = sorted((out / "checkpoints").glob("epoch_*.keras"))[-1:]
-    if (out / "model.keras").exists():
-        candidates.append(out / "model.keras")
+    candidates = [
+        path
+        for path in (out / "model.keras", latest_checkpoint(out / "checkpoints"))
+        if path is not None and path.exists()
+    ]
     if not candidates:
         raise FileNotFoundError(
             f"Nothing to resume in {out}: no model.keras or checkpoints/epoch_NNN.keras."
@@ -222,7 +320,7 @@ def _truncate_log(path: Path, epochs: int) -> None:
     that the resumed model has not trained."""
     if path.exists():
         lines = path.read_text().splitlines(keepends=True)
-        path.write_text("".join(lines[: epochs + 1]))
+        write_text_atomically(path, "".join(lines[: epochs + 1]))
 
 
 def write_figures(model: VAE, x_test: np.ndarray, history: dict, out: Path) -> None:
@@ -230,35 +328,6 @@ def write_figures(model: VAE, x_test: np.ndarray, history: dict, out: Path) -> N
     visualize.write_samples(model, out / "samples.png")
     visualize.write_reconstructions(model, x_test[:12], out / "reconstructions.png")
     plots.plot_training_curves(history, out / "training_curves.png")
-
-
-class EpochTimer(keras.callbacks.Callback):
-    """Records each epoch's training time (validation excluded), so that steady-state
-    throughput can leave out the first epoch, which compiles."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
-        self._start: float | None = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_test_begin(self, logs=None):
-        self._stop()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._stop()
-
-    def _stop(self) -> None:
-        if self._start is not None:
-            self.seconds.append(time.perf_counter() - self._start)
-            self._start = None
-
-    def images_per_second(self, images_per_epoch: int) -> float:
-        """Training images per second: the median epoch after the first, or the only one."""
-        steady = self.seconds[1:] or self.seconds
-        return images_per_epoch / float(np.median(steady))
 
 
 def read_config(path: Path) -> TrainingConfig:
@@ -272,6 +341,8 @@ def read_config(path: Path) -> TrainingConfig:
     for name in ("out", "data"):
         if fields.get(name) is not None:
             fields[name] = Path(fields[name])
+    if fields.get("distribution") is not None:
+        fields["distribution"] = DataParallel(**fields["distribution"])
     return TrainingConfig(**fields)
 
 

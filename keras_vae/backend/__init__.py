@@ -5,15 +5,30 @@ import keras
 _BACKEND = keras.backend.backend()
 
 if _BACKEND == "jax":
-    from keras_vae.backend.jax import VAETrainer, inference_mode
+    from keras_vae.backend.jax import (
+        VAETrainer,
+        data_parallel,
+        inference_mode,
+        replica_context,
+    )
 elif _BACKEND == "tensorflow":
-    from keras_vae.backend.tensorflow import VAETrainer, inference_mode
+    from keras_vae.backend.tensorflow import (
+        VAETrainer,
+        data_parallel,
+        inference_mode,
+        replica_context,
+    )
 elif _BACKEND == "torch":
-    from keras_vae.backend.torch import VAETrainer, inference_mode
+    from keras_vae.backend.torch import (
+        VAETrainer,
+        data_parallel,
+        inference_mode,
+        replica_context,
+    )
 else:
     raise ImportError(
         f"keras_vae runs on the jax, tensorflow and torch backends, but KERAS_BACKEND is "
         f"{_BACKEND!r}. Set KERAS_BACKEND to one of those."
     )
 
-__all__ = ["VAETrainer", "inference_mode"]
+__all__ = ["VAETrainer", "data_parallel", "inference_mode", "replica_context"]

@@ -8,6 +8,7 @@ among the non-trainable ones, so the sampling noise advances every step.
 import contextlib
 
 import jax
+import keras
 from keras import StatelessScope
 from keras.utils import unpack_x_y_sample_weight
 
@@ -15,6 +16,37 @@ from keras.utils import unpack_x_y_sample_weight
 def inference_mode():
     """Returns a context in which model calls record no gradients (a no-op here)."""
     return contextlib.nullcontext()
+
+
+def replica_context() -> tuple[int, int]:
+    """Returns (index, count) of the replica running this code: (0, 1), as a JAX step sees the
+    global batch (Keras shards it across devices and XLA keeps the maths global)."""
+    return 0, 1
+
+
+@contextlib.contextmanager
+def data_parallel(spec):
+    """Sets `keras.distribution.DataParallel` over every device (of every process, once
+    `keras.distribution.initialize` has joined them) for the duration."""
+    from keras_vae.distribution import Replicas
+
+    if spec.coordinator_address or (spec.num_processes or 1) > 1:
+        keras.distribution.initialize(
+            job_addresses=spec.coordinator_address,
+            num_processes=spec.num_processes,
+            process_id=spec.process_id,
+        )
+    devices = keras.distribution.list_devices()
+    previous = keras.distribution.distribution()
+    # Each process feeds its own part of every batch (keras_vae's ImageBatches take it), so
+    # Keras need not shard a tf.data pipeline between hosts.
+    keras.distribution.set_distribution(
+        keras.distribution.DataParallel(devices=devices, auto_shard_dataset=False)
+    )
+    try:
+        yield Replicas(len(devices), jax.process_index(), jax.process_count())
+    finally:
+        keras.distribution.set_distribution(previous)
 
 
 class VAETrainer:

@@ -1,0 +1,68 @@
+"""`ImageBatches`: training batches in an order that depends only on (seed, epoch).
+
+`fit(x, shuffle=True)` shuffles with each backend's own global random state, which a checkpoint
+does not hold; with these batches a run resumed at epoch k sees exactly the batches that the
+uninterrupted run saw from epoch k on.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+
+
+class ImageBatches(keras.utils.PyDataset):
+    """Shuffled batches `(x,)` of an image array, reshuffled at the end of every epoch.
+
+    Args:
+        images: (N, H, W, C) array (a memory map works too: only each batch is read).
+        batch_size: images per batch; the last batch of an epoch may be smaller.
+        seed: with the epoch, determines each epoch's order.
+        epoch: the epoch (from 0) whose order comes first, e.g. the one a resumed run starts at.
+        workers: threads reading batches ahead of training (for images read from disk, such as
+            `ShardedImages`); 1 reads each batch when it is needed.
+        part: (index, count): yield only the index-th of `count` contiguous, equal parts of
+            every batch, for one of `count` processes that each feed their own devices.
+    """
+
+    def __init__(
+        self,
+        images: np.ndarray,
+        batch_size: int,
+        seed: int = 0,
+        epoch: int = 0,
+        workers: int = 1,
+        part: tuple[int, int] = (0, 1),
+    ):
+        super().__init__(workers=workers, max_queue_size=8)
+        self.part = tuple(part)
+        if len(images) == 0:
+            raise ValueError("The dataset has no images; check the file or --limit.")
+        self.images = images
+        self.batch_size = int(batch_size)
+        self.seed = int(seed)
+        self.epoch = int(epoch)
+        self._order = self.order(self.epoch)
+
+    def order(self, epoch: int) -> np.ndarray:
+        """Returns the permutation of image indices used in `epoch`."""
+        return np.random.default_rng([self.seed, epoch]).permutation(len(self.images))
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.images) / self.batch_size)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray]:
+        if not 0 <= index < len(self):
+            raise IndexError(f"batch {index} of {len(self)}")
+        # Sorted indices read a memory map front to back; the order within a batch does not
+        # matter. Sorting before splitting keeps the parts of all processes, put together, the
+        # very batch one process would have taken.
+        chosen = np.sort(self._order[index * self.batch_size : (index + 1) * self.batch_size])
+        chosen = np.array_split(chosen, self.part[1])[self.part[0]]
+        return (np.asarray(self.images[chosen], dtype="float32"),)
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+        self._order = self.order(self.epoch)

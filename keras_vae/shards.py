@@ -1,0 +1,164 @@
+"""`ShardedImages`: a dataset stored as many `.npy` files, read batch by batch from disk.
+
+Layout: `DIR/train/*.npy` and `DIR/test/*.npy` (taken in name order), each shard an array of
+(n, H, W) or (n, H, W, C) images, uint8 (scaled by 1/255) or float in [0, 1]. Only the rows of a
+batch are ever read: each read maps the shard file, copies those rows and unmaps it again, so
+the process's resident memory stays at a few batches however large the dataset (pages left
+mapped would count towards it).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One `.npy` file: where its data starts and what it holds."""
+
+    path: Path
+    offset: int
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    @classmethod
+    def open(cls, path: Path) -> Shard:
+        with open(path, "rb") as file:
+            try:
+                version = np.lib.format.read_magic(file)
+                if version == (1, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(file)
+                else:
+                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(file)
+            except ValueError as error:
+                raise ValueError(f"{path} is not a readable .npy file ({error}).") from None
+            offset = file.tell()
+        if fortran:
+            raise ValueError(f"{path} is stored in Fortran order; save it with np.save(C-order).")
+        if dtype != np.uint8 and dtype.kind != "f":
+            raise ValueError(f"{path} holds {dtype}; shards must be uint8 or float images.")
+        if len(shape) == 3:
+            shape = (*shape, 1)
+        if len(shape) != 4:
+            raise ValueError(f"{path} has shape {shape}; expected (n, H, W) or (n, H, W, C).")
+        return cls(path, offset, tuple(int(d) for d in shape), np.dtype(dtype))
+
+    def rows(self, index: np.ndarray) -> np.ndarray:
+        """Returns the images at sorted local `index` as float32 in [0, 1]."""
+        mapped = np.memmap(self.path, self.dtype, "r", offset=self.offset, shape=self.shape)
+        try:
+            rows = np.array(mapped[index])
+        finally:
+            del mapped  # unmaps: the pages read no longer count as this process's memory
+        if self.dtype == np.uint8:
+            return rows.astype("float32") / 255.0
+        rows = rows.astype("float32")
+        if not np.isfinite(rows).all() or rows.min() < 0.0 or rows.max() > 1.0:
+            raise ValueError(
+                f"{self.path} has NaN, infinite or out-of-[0, 1] pixels in the images at "
+                f"{index[:5].tolist()}...; normalise the shard (divide 8-bit images by 255)."
+            )
+        return rows
+
+
+class ShardedImages:
+    """A read-only (N, H, W, C) float32 array-like over shards; indexing reads from disk.
+
+    Indexing with an int array or a list gathers those images (any order); a slice with step 1
+    gives a view of a range, still on disk; `np.asarray` reads everything.
+    """
+
+    def __init__(self, paths: list[Path], start: int = 0, stop: int | None = None) -> None:
+        if not paths:
+            raise ValueError("No .npy shards given.")
+        self.shards = [Shard.open(Path(p)) for p in paths]
+        shapes = {s.shape[1:] for s in self.shards}
+        if len(shapes) != 1:
+            raise ValueError(
+                f"The shards hold images of different shapes {sorted(shapes)}; every shard must "
+                "hold images of one (H, W, C)."
+            )
+        self._ends = np.cumsum([s.shape[0] for s in self.shards])
+        total = int(self._ends[-1])
+        self._start = start
+        self._stop = total if stop is None else min(stop, total)
+        self.shape = (max(self._stop - self._start, 0), *shapes.pop())
+        self.dtype = np.dtype("float32")
+        self.ndim = 4
+
+    @property
+    def paths(self) -> list[Path]:
+        return [s.path for s in self.shards]
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice) and index.step in (None, 1):
+            start, stop, _ = index.indices(len(self))
+            return ShardedImages(self.paths, self._start + start, self._start + max(start, stop))
+        if isinstance(index, (int, np.integer)):
+            return self[np.array([index])][0]
+        index = np.asarray(index if not isinstance(index, slice) else range(len(self))[index])
+        if index.size and (index.min() < -len(self) or index.max() >= len(self)):
+            raise IndexError(f"image index out of range for {len(self)} images")
+        index = np.where(index < 0, index + len(self), index) + self._start
+        order = np.argsort(index, kind="stable")
+        ordered = index[order]
+        shard_of = np.searchsorted(self._ends, ordered, side="right")
+        out = np.empty((len(index), *self.shape[1:]), "float32")
+        done = 0
+        for number in np.unique(shard_of):
+            local = ordered[shard_of == number] - (self._ends[number - 1] if number else 0)
+            out[done : done + len(local)] = self.shards[number].rows(local)
+            done += len(local)
+        result = np.empty_like(out)
+        result[order] = out
+        return result
+
+    def __array__(self, dtype=None, copy=None):
+        array = self[np.arange(len(self))]
+        return array if dtype is None else array.astype(dtype)
+
+    def mean(self, axis=0, dtype="float64") -> np.ndarray:
+        """Returns the mean image (axis 0 only), read in chunks."""
+        if axis != 0:
+            raise ValueError("ShardedImages.mean supports axis=0 only.")
+        total = np.zeros(self.shape[1:], dtype)
+        chunk = 16384
+        for first in range(0, len(self), chunk):
+            total += self[np.arange(first, min(first + chunk, len(self)))].sum(0, dtype=dtype)
+        return total / max(len(self), 1)
+
+    def __repr__(self) -> str:
+        return f"ShardedImages({len(self.shards)} shards, shape={self.shape})"
+
+
+def is_shard_directory(path: str | os.PathLike) -> bool:
+    """Whether `path` is a directory with `train/*.npy` shards."""
+    path = Path(path)
+    return (path / "train").is_dir() and any((path / "train").glob("*.npy"))
+
+
+def open_shards(path: str | os.PathLike) -> tuple[ShardedImages, ShardedImages]:
+    """Returns the (train, test) images of a shard directory; see the module docstring."""
+    path = Path(path)
+    splits = []
+    for split in ("train", "test"):
+        files = sorted((path / split).glob("*.npy"))
+        if not files:
+            raise ValueError(
+                f"{path / split} has no .npy shards; a shard dataset needs train/*.npy and "
+                "test/*.npy."
+            )
+        splits.append(ShardedImages(files))
+    if splits[0].shape[1:] != splits[1].shape[1:]:
+        raise ValueError(
+            f"Train images are {splits[0].shape[1:]} but test images {splits[1].shape[1:]}; "
+            "both splits must hold images of one shape."
+        )
+    return splits[0], splits[1]

@@ -1,0 +1,133 @@
+"""Data-parallel training on each backend's own engine, on CPU: two JAX CPU devices, two logical
+TensorFlow CPUs, two torchrun processes (gloo), and two JAX processes joined as two hosts.
+
+Each runs one epoch data-parallel and one on a single device from the same seed and compares the
+epoch's training loss. Tolerances: JAX keeps the maths global (one batch, one noise draw, sharded),
+so only the order of the float32 sums differs: 1e-5. TensorFlow and PyTorch replicas each draw
+their own sampling noise for their half of the batch, by design, so the runs see different noise
+and agree only to its spread over an epoch: 1%.
+"""
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from tests.helpers import backend_env, synthetic_images
+
+HELPER = Path(__file__).with_name("distributed_run.py")
+BACKEND = keras.backend.backend()
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    x = (synthetic_images(576) * 255).astype("uint8")
+    path = tmp_path_factory.mktemp("data") / "strokes.npz"
+    np.savez(path, x_train=x[:512], x_test=x[512:])
+    return path
+
+
+def run_helper(command, env, report):
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    return json.loads(Path(report).read_text())
+
+
+def single_device(dataset, tmp_path, **env):
+    report = tmp_path / "single.json"
+    command = [sys.executable, str(HELPER), str(dataset), str(tmp_path / "single")]
+    return run_helper(command + ["--report", str(report)], backend_env(**env), report)
+
+
+def data_parallel(dataset, tmp_path, **env):
+    report = tmp_path / "parallel.json"
+    command = [sys.executable, str(HELPER), str(dataset), str(tmp_path / "parallel")]
+    command += ["--distribute", "--report", str(report)]
+    return run_helper(command, backend_env(**env), report)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="JAX's DataParallel")
+def test_jax_two_cpu_devices(dataset, tmp_path):
+    two = {"JAX_NUM_CPU_DEVICES": "2", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    single = single_device(dataset, tmp_path)
+    parallel = data_parallel(dataset, tmp_path, **two)
+    assert parallel["devices"] == 2
+    assert parallel["replica_batches"] == [32, 32]  # the batch of 64, half on each device
+    assert parallel["loss"] == pytest.approx(single["loss"], rel=1e-5)
+    assert parallel["val_loss"] == pytest.approx(single["val_loss"], rel=1e-5)
+    assert (tmp_path / "parallel" / "model.keras").exists()
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="JAX's multi-process runtime")
+def test_jax_two_processes_as_two_hosts(dataset, tmp_path):
+    single = single_device(dataset, tmp_path)
+    address = f"127.0.0.1:{free_port()}"
+    processes, reports = [], []
+    for index in range(2):
+        report = tmp_path / f"host{index}.json"
+        command = [sys.executable, str(HELPER), str(dataset), str(tmp_path / "hosts")]
+        command += ["--distribute", "--report", str(report), "--coordinator-address", address]
+        command += ["--num-processes", "2", "--process-id", str(index)]
+        env = backend_env(JAX_NUM_CPU_DEVICES="1")
+        processes.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT, text=True))  # fmt: skip
+        reports.append(report)
+    outputs = [p.communicate(timeout=600)[0] for p in processes]
+    for process, output in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, output[-4000:]
+    first, second = (json.loads(r.read_text()) for r in reports)
+    assert first["processes"] == second["processes"] == 2
+    assert first["devices"] == 2  # one CPU device per process, two in the run
+    assert first["loss"] == pytest.approx(second["loss"], rel=1e-6)
+    assert first["loss"] == pytest.approx(single["loss"], rel=1e-5)
+    # Only process 0 writes the run's files.
+    assert (tmp_path / "hosts" / "model.keras").exists()
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="tf.distribute.MirroredStrategy")
+def test_tensorflow_mirrored_over_two_logical_cpus(dataset, tmp_path):
+    single = single_device(dataset, tmp_path)
+    parallel = data_parallel(dataset, tmp_path, TF_LOGICAL_CPUS="2")
+    assert single["replica_batches"] == [64]
+    assert parallel["replica_batches"] == [32]  # each of the two replicas took half
+    assert parallel["loss"] == pytest.approx(single["loss"], rel=0.01)
+    assert parallel["val_loss"] == pytest.approx(single["val_loss"], rel=0.01)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="torch.distributed under torchrun")
+def test_torchrun_two_processes_with_gloo(dataset, tmp_path):
+    if shutil.which("torchrun") is None and not _has_module("torch.distributed.run"):
+        pytest.skip("torchrun is not installed")
+    single = single_device(dataset, tmp_path)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
+    command += [str(HELPER), str(dataset), str(tmp_path / "parallel"), "--distribute"]
+    command += ["--report", str(tmp_path / "rank{rank}.json")]
+    env = backend_env(OMP_NUM_THREADS="1")
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert single["replica_batches"] == [64]
+    for report in ranks:
+        assert report["replica_batches"] == [32]  # each process took half of each batch of 64
+        # Gradients and loss terms are all-reduced: both processes log the same loss.
+        assert report["loss"] == pytest.approx(ranks[0]["loss"], rel=1e-6)
+    assert ranks[0]["loss"] == pytest.approx(single["loss"], rel=0.01)
+    assert (tmp_path / "parallel" / "model.keras").exists()
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
