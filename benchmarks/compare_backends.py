@@ -20,7 +20,6 @@ import importlib.util
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -223,9 +222,11 @@ def _backend_version() -> str:
 
 def worker(args) -> None:
     """Runs one measurement and writes it, with this process's peak RSS, to `args.result`."""
+    from memory import peak_rss_mb
+
     run = {"keras": run_keras, "plain-pytorch": run_plain_pytorch, "gemm": run_gemm}
     result = run[args.worker](args)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
     Path(args.result).write_text(json.dumps(result))
 
 
