@@ -174,13 +174,18 @@ class VAE(VAETrainer, keras.Model):
         return {tracker.name: tracker.result() for tracker in self._trackers}
 
     def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`, after checking that `x` are images this model can train on."""
+        """`keras.Model.fit`, after checking that `x` (and the validation images) are images
+        this model can train on."""
         self._check_inputs(x, y)
+        validation = kwargs.get("validation_data")
+        if isinstance(validation, (tuple, list)) and validation:
+            self._check_inputs(validation[0], validation[1] if len(validation) > 1 else None)
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, after checking that `x` are images this model can score."""
-        self._check_inputs(x, y)
+        if not kwargs.get("_use_cached_eval_dataset"):  # fit's validation, checked by fit once
+            self._check_inputs(x, y)
         return super().evaluate(x, y, *args, **kwargs)
 
     def _check_inputs(self, x: Any, y: Any) -> None:

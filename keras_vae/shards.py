@@ -103,14 +103,11 @@ class ShardedImages:
         ordered = index[order]
         shard_of = np.searchsorted(self._ends, ordered, side="right")
         out = np.empty((len(index), *self.shape[1:]), "float32")
-        done = 0
         for number in np.unique(shard_of):
-            local = ordered[shard_of == number] - (self._ends[number - 1] if number else 0)
-            out[done : done + len(local)] = self._rows(int(number), local)
-            done += len(local)
-        result = np.empty_like(out)
-        result[order] = out
-        return result
+            mine = shard_of == number
+            local = ordered[mine] - (self._ends[number - 1] if number else 0)
+            out[order[mine]] = self._rows(int(number), local)  # back in the asked-for order
+        return out
 
     def _rows(self, number: int, index: np.ndarray) -> np.ndarray:
         """Returns the images at sorted local `index` of shard `number`, float32 in [0, 1]."""

@@ -41,3 +41,10 @@ def synthetic_images(n, seed=0):
         x[i, r - 3 : r + 3, 4:24, 0] = 0.9  # a bar
         x[i, 4:24, c - 2 : c + 2, 0] = 0.8
     return np.clip(x + rng.uniform(0, 0.1, x.shape).astype("float32"), 0.0, 1.0)
+
+
+def write_strokes_npz(path, n_train, n_test):
+    """Writes n_train + n_test synthetic images as uint8 in Keras's npz layout; returns `path`."""
+    x = (synthetic_images(n_train + n_test) * 255).astype("uint8")
+    np.savez(path, x_train=x[:n_train], x_test=x[n_train:])
+    return path

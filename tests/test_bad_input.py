@@ -14,7 +14,7 @@ from keras_vae import build_vae, get_architecture, get_loss, load_vae
 from keras_vae.cli import main
 from keras_vae.datasets import load_images
 from keras_vae.training import TrainingConfig, train
-from tests.helpers import synthetic_images
+from tests.helpers import write_strokes_npz
 
 
 def cli_error(*args) -> str:
@@ -40,9 +40,7 @@ def snapshot(directory: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     """A finished one-epoch run whose files no bad command may touch."""
-    x = (synthetic_images(160) * 255).astype("uint8")
-    data = tmp_path_factory.mktemp("data") / "strokes.npz"
-    np.savez(data, x_train=x[:128], x_test=x[128:])
+    data = write_strokes_npz(tmp_path_factory.mktemp("data") / "strokes.npz", 128, 32)
     out = tmp_path_factory.mktemp("run")
     config = TrainingConfig(data=data, out=out, hidden_units=(8,), latent_dim=2, batch_size=32,
                             epochs=1, checkpoint_every=1, verbose=0)  # fmt: skip

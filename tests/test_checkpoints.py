@@ -16,7 +16,7 @@ from keras_vae import build_vae, load_vae
 from keras_vae.checkpoints import latest_checkpoint, save_atomically, save_checkpoint
 from keras_vae.cli import main
 from keras_vae.training import TrainingConfig, TrainingDiverged, train
-from tests.helpers import backend_env, synthetic_images
+from tests.helpers import backend_env, write_strokes_npz
 
 # Resumed and uninterrupted runs do the same float32 operations in the same order on one CPU
 # process, so the weights agree to the last bit on every backend we test; the tolerance only
@@ -26,10 +26,7 @@ WEIGHT_TOLERANCE = {"rtol": 1e-6, "atol": 1e-7}
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    x = (synthetic_images(320) * 255).astype("uint8")
-    path = tmp_path_factory.mktemp("data") / "strokes.npz"
-    np.savez(path, x_train=x[:256], x_test=x[256:])
-    return path
+    return write_strokes_npz(tmp_path_factory.mktemp("data") / "strokes.npz", 256, 64)
 
 
 def read_epochs(path):

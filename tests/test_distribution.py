@@ -16,10 +16,9 @@ import sys
 from pathlib import Path
 
 import keras
-import numpy as np
 import pytest
 
-from tests.helpers import backend_env, synthetic_images
+from tests.helpers import backend_env, write_strokes_npz
 
 HELPER = Path(__file__).with_name("distributed_run.py")
 BACKEND = keras.backend.backend()
@@ -27,10 +26,7 @@ BACKEND = keras.backend.backend()
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    x = (synthetic_images(576) * 255).astype("uint8")
-    path = tmp_path_factory.mktemp("data") / "strokes.npz"
-    np.savez(path, x_train=x[:512], x_test=x[512:])
-    return path
+    return write_strokes_npz(tmp_path_factory.mktemp("data") / "strokes.npz", 512, 64)
 
 
 def run_helper(command, env, report):
