@@ -18,13 +18,17 @@ class ImageBatches(keras.utils.PyDataset):
 
     Args:
         images: (N, H, W, C) array (a memory map works too: only each batch is read).
-        batch_size: images per batch; the last batch of an epoch may be smaller.
+        batch_size: images per batch; the last batch of an epoch may be smaller, and is cut to
+            a multiple of `replicas` (or left out when fewer images than that remain).
         seed: with the epoch, determines each epoch's order.
         epoch: the epoch (from 0) whose order comes first, e.g. the one a resumed run starts at.
         workers: threads reading batches ahead of training (for images read from disk, such as
             `ShardedImages`); 1 reads each batch when it is needed.
         part: (index, count): yield only the index-th of `count` contiguous, equal parts of
             every batch, for one of `count` processes that each feed their own devices.
+        replicas: how many replicas share every batch in a data-parallel run; each must get an
+            equal, non-empty part, as an empty one would make its mean loss NaN and an uneven
+            split would weigh its images differently.
     """
 
     def __init__(
@@ -35,9 +39,16 @@ class ImageBatches(keras.utils.PyDataset):
         epoch: int = 0,
         workers: int = 1,
         part: tuple[int, int] = (0, 1),
+        replicas: int = 1,
     ):
         super().__init__(workers=workers, max_queue_size=8)
         self.part = tuple(part)
+        if replicas < 1 or replicas % self.part[1] or batch_size % replicas:
+            raise ValueError(
+                f"batch_size {batch_size} must split evenly between {replicas} replicas, and "
+                f"they between {self.part[1]} processes."
+            )
+        self.replicas = int(replicas)
         if len(images) == 0:
             raise ValueError("The dataset has no images; check the file or --limit.")
         self.images = images
@@ -50,16 +61,24 @@ class ImageBatches(keras.utils.PyDataset):
         """Returns the permutation of image indices used in `epoch`."""
         return np.random.default_rng([self.seed, epoch]).permutation(len(self.images))
 
+    @property
+    def images_per_epoch(self) -> int:
+        """The images each epoch trains on: all of them, less the last batch's remainder that
+        cannot be split evenly between the replicas."""
+        return len(self.images) - len(self.images) % self.batch_size % self.replicas
+
     def __len__(self) -> int:
-        return math.ceil(len(self.images) / self.batch_size)
+        return math.ceil(self.images_per_epoch / self.batch_size)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray]:
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} of {len(self)}")
+        start = index * self.batch_size
+        stop = min(start + self.batch_size, self.images_per_epoch)
         # Sorted indices read a memory map front to back; the order within a batch does not
         # matter. Sorting before splitting keeps the parts of all processes, put together, the
         # very batch one process would have taken.
-        chosen = np.sort(self._order[index * self.batch_size : (index + 1) * self.batch_size])
+        chosen = np.sort(self._order[start:stop])
         chosen = np.array_split(chosen, self.part[1])[self.part[0]]
         return (np.asarray(self.images[chosen], dtype="float32"),)
 

@@ -3,10 +3,12 @@
     python tests/distributed_run.py DATA OUT [--distribute] [--report FILE] [jax multi-host
         options: --coordinator-address A --num-processes N --process-id I]
 
-Writes FILE (one per process: "{rank}" in it becomes the process's index) as JSON: the epoch's
-training loss, how many replicas trained, and the batch size each replica saw (read from the
-data's sharding on JAX, printed by each replica on TensorFlow, recorded in each process on
-torch).
+Two epochs of plain SGD (whose steps, unlike Adam's, scale with the gradient, so a gradient
+summed instead of averaged over replicas shows in the loss). Writes FILE (one per process:
+"{rank}" in it becomes the process's index) as JSON: the last epoch's training loss, how many
+replicas trained, and the batch sizes each replica saw in the run's own train steps (the
+sharding of the step's input on JAX, printed by each replica on TensorFlow, recorded in each
+process on torch).
 """
 
 import argparse
@@ -27,6 +29,7 @@ if keras.backend.backend() == "tensorflow" and os.environ.get("TF_LOGICAL_CPUS")
         cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)]
     )
 
+from keras_vae import training
 from keras_vae.distribution import DataParallel
 from keras_vae.training import TrainingConfig, train
 
@@ -46,16 +49,36 @@ if args.distribute:
     spec = DataParallel(args.coordinator_address, args.num_processes, args.process_id)
 config = TrainingConfig(
     data=Path(args.data), out=Path(args.out), hidden_units=(32,), latent_dim=2, batch_size=BATCH,
-    epochs=1, seed=7, checkpoint_every=1, verbose=0, distribution=spec,
+    epochs=2, seed=7, checkpoint_every=1, verbose=0, distribution=spec, learning_rate=3e-3,
 )  # fmt: skip
+build_model = training.build_model
+
+
+def build_model_with_sgd(config, input_shape):
+    model = build_model(config, input_shape)
+    model.compile(optimizer=keras.optimizers.SGD(config.learning_rate))
+    return model
+
+
+training.build_model = build_model_with_sgd
 
 backend = keras.backend.backend()
 replica_batches = []
 printed = Path(tempfile.mkdtemp()) / "replica_batches.txt"
-if backend in ("tensorflow", "torch"):
-    from keras_vae.model import VAE
+from keras_vae.model import VAE  # noqa: E402
 
-    step = VAE.train_step
+step = VAE.train_step
+if backend == "jax":
+    import jax
+
+    def recording_step(self, state, data):
+        x = data[0] if isinstance(data, (tuple, list)) else data
+        # Called as the step is compiled, with the sharding XLA gives the step's input.
+        jax.debug.inspect_array_sharding(
+            x, callback=lambda sharding: replica_batches.append(sharding.shard_shape(x.shape)[0])
+        )
+        return step(self, state, data)
+else:
 
     def recording_step(self, data):
         x = data[0] if isinstance(data, (tuple, list)) else data
@@ -67,31 +90,23 @@ if backend in ("tensorflow", "torch"):
             replica_batches.append(int(x.shape[0]))
         return step(self, data)
 
-    VAE.train_step = recording_step
+
+VAE.train_step = recording_step
 
 result = train(config, overwrite=True)
 report = {
     "loss": result.history["loss"][-1],
+    "losses": result.history["loss"],
     "val_loss": result.test_metrics["loss"],
     "process": int(os.environ.get("RANK", args.process_id or 0)),
 }
+report["replica_batches"] = sorted(set(replica_batches))
 if backend == "jax":
     import jax
-    import numpy as np
 
     report["devices"] = jax.device_count()
     report["processes"] = jax.process_count()
-    if spec is not None and jax.process_count() == 1:
-        # What Keras does with a batch under this distribution: shard it between the devices.
-        layout = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
-        sharded = jax.device_put(
-            np.zeros((BATCH, 28, 28, 1), "float32"),
-            layout.get_data_layout((BATCH, 28, 28, 1)).backend_layout,
-        )
-        report["replica_batches"] = [s.data.shape[0] for s in sharded.addressable_shards]
 elif backend == "tensorflow":
     lines = printed.read_text().split() if printed.exists() else []
     report["replica_batches"] = sorted({int(n) for n in lines})
-else:
-    report["replica_batches"] = sorted(set(replica_batches))
 Path(args.report.format(rank=report["process"])).write_text(json.dumps(report))

@@ -1,11 +1,15 @@
 """Data-parallel training on each backend's own engine, on CPU: two JAX CPU devices, two logical
 TensorFlow CPUs, two torchrun processes (gloo), and two JAX processes joined as two hosts.
 
-Each runs one epoch data-parallel and one on a single device from the same seed and compares the
-epoch's training loss. Tolerances: JAX keeps the maths global (one batch, one noise draw, sharded),
-so only the order of the float32 sums differs: 1e-5. TensorFlow and PyTorch replicas each draw
-their own sampling noise for their half of the batch, by design, so the runs see different noise
-and agree only to its spread over an epoch: 1%.
+Each trains two epochs of 161 batches of 64 (322 SGD steps: enough to meet the deadlock that
+stopped two JAX CPU devices after ~100 steps) data-parallel and on one device from the same
+seed, and compares the last epoch's training loss. The last batch of each epoch is short (32 or
+33 images), so the runs also cover its trimming to a multiple of the replicas. Tolerances: JAX
+keeps the maths global (one batch, one noise draw, sharded), so only the order of the float32
+sums differs: 1e-5. TensorFlow and PyTorch replicas each draw their own sampling noise for their
+half of the batch, by design, so the runs see different noise and agree only to its spread over
+an epoch: 1% (a gradient summed instead of averaged over the two replicas, i.e. twice the SGD
+step, misses it by far more).
 """
 
 import json
@@ -24,9 +28,21 @@ HELPER = Path(__file__).with_name("distributed_run.py")
 BACKEND = keras.backend.backend()
 
 
+STEPS_PER_EPOCH = 161
+
+
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    return write_strokes_npz(tmp_path_factory.mktemp("data") / "strokes.npz", 512, 64)
+    """160 batches of 64 and a last one of 32, which two replicas split evenly."""
+    path = tmp_path_factory.mktemp("data") / "strokes.npz"
+    return write_strokes_npz(path, 64 * (STEPS_PER_EPOCH - 1) + 32, 64)
+
+
+@pytest.fixture(scope="module")
+def odd_dataset(tmp_path_factory):
+    """160 batches of 64 and a last one of 33: data-parallel runs must cut it to 32."""
+    path = tmp_path_factory.mktemp("data") / "odd.npz"
+    return write_strokes_npz(path, 64 * (STEPS_PER_EPOCH - 1) + 33, 64)
 
 
 def run_helper(command, env, report):
@@ -55,15 +71,22 @@ def free_port() -> int:
 
 
 @pytest.mark.skipif(BACKEND != "jax", reason="JAX's DataParallel")
-def test_jax_two_cpu_devices(dataset, tmp_path):
-    two = {"JAX_NUM_CPU_DEVICES": "2", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+def test_jax_two_cpu_devices(dataset, odd_dataset, tmp_path):
+    two = {"JAX_NUM_CPU_DEVICES": "2"}
     single = single_device(dataset, tmp_path)
     parallel = data_parallel(dataset, tmp_path, **two)
     assert parallel["devices"] == 2
-    assert parallel["replica_batches"] == [32, 32]  # the batch of 64, half on each device
+    # Each batch of 64, and the last of 32, half on each device, as the train step saw them.
+    assert single["replica_batches"] == [32, 64]
+    assert parallel["replica_batches"] == [16, 32]
     assert parallel["loss"] == pytest.approx(single["loss"], rel=1e-5)
-    assert parallel["val_loss"] == pytest.approx(single["val_loss"], rel=1e-5)
+    # Validation sees the last weights, where 322 steps of float32 round-off show more.
+    assert parallel["val_loss"] == pytest.approx(single["val_loss"], rel=1e-4)
     assert (tmp_path / "parallel" / "model.keras").exists()
+    # A last batch of 33 is cut to 32, which the two devices split evenly.
+    odd = data_parallel(odd_dataset, tmp_path / "odd", **two)
+    assert odd["replica_batches"] == [16, 32]
+    assert odd["loss"] == pytest.approx(single["loss"], rel=1e-2)
 
 
 @pytest.mark.skipif(BACKEND != "jax", reason="JAX's multi-process runtime")
@@ -93,30 +116,33 @@ def test_jax_two_processes_as_two_hosts(dataset, tmp_path):
 
 
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="tf.distribute.MirroredStrategy")
-def test_tensorflow_mirrored_over_two_logical_cpus(dataset, tmp_path):
-    single = single_device(dataset, tmp_path)
-    parallel = data_parallel(dataset, tmp_path, TF_LOGICAL_CPUS="2")
-    assert single["replica_batches"] == [64]
-    assert parallel["replica_batches"] == [32]  # each of the two replicas took half
+def test_tensorflow_mirrored_over_two_logical_cpus(odd_dataset, tmp_path):
+    single = single_device(odd_dataset, tmp_path)
+    parallel = data_parallel(odd_dataset, tmp_path, TF_LOGICAL_CPUS="2")
+    assert single["replica_batches"] == [33, 64]
+    # Each of the two replicas took half of every batch; the last, cut from 33 to 32, too.
+    assert parallel["replica_batches"] == [16, 32]
     assert parallel["loss"] == pytest.approx(single["loss"], rel=0.01)
     assert parallel["val_loss"] == pytest.approx(single["val_loss"], rel=0.01)
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="torch.distributed under torchrun")
-def test_torchrun_two_processes_with_gloo(dataset, tmp_path):
+def test_torchrun_two_processes_with_gloo(odd_dataset, tmp_path):
     if shutil.which("torchrun") is None and not _has_module("torch.distributed.run"):
         pytest.skip("torchrun is not installed")
-    single = single_device(dataset, tmp_path)
+    single = single_device(odd_dataset, tmp_path)
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
-    command += [str(HELPER), str(dataset), str(tmp_path / "parallel"), "--distribute"]
+    command += [str(HELPER), str(odd_dataset), str(tmp_path / "parallel"), "--distribute"]
     command += ["--report", str(tmp_path / "rank{rank}.json")]
     env = backend_env(OMP_NUM_THREADS="1")
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
-    assert single["replica_batches"] == [64]
+    assert single["replica_batches"] == [33, 64]
     for report in ranks:
-        assert report["replica_batches"] == [32]  # each process took half of each batch of 64
+        # Each process took half of each batch of 64, and of the last, cut from 33 to 32 (one
+        # image alone would have left the other process an empty batch and a NaN loss).
+        assert report["replica_batches"] == [16, 32]
         # Gradients and loss terms are all-reduced: both processes log the same loss.
         assert report["loss"] == pytest.approx(ranks[0]["loss"], rel=1e-6)
     assert ranks[0]["loss"] == pytest.approx(single["loss"], rel=0.01)
