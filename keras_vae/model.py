@@ -18,6 +18,7 @@ DEFAULT_LOSSES = ("bernoulli", "kl")
 # and the reparameterisation (float32, and sooner in bfloat16); no useful posterior is there.
 LOG_VAR_RANGE = (-20.0, 20.0)
 _SEED_STATE = "seed_generator_state"  # its key among the model's saved variables
+REGULARIZATION = "regularization"  # the metric of the layers' own losses (self.losses)
 
 
 def resolve_loss_terms(losses: Sequence[str | LossTerm | dict]) -> list[LossTerm]:
@@ -89,7 +90,9 @@ class VAE(VAETrainer, keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.dynamic_binarization = bool(dynamic_binarization)
         names = ["loss"] + [term.name for term in self.loss_terms]
-        if any(term.changes_objective for term in self.loss_terms):
+        if _has_regularizers(encoder) or _has_regularizers(decoder):
+            names.append(REGULARIZATION)
+        if REGULARIZATION in names or any(term.changes_objective for term in self.loss_terms):
             names.append("objective")
         self._trackers = [keras.metrics.Mean(name=name) for name in names]
         self.built = True
@@ -118,7 +121,9 @@ class VAE(VAETrainer, keras.Model):
 
         Returns:
             A dict with `loss` (negative ELBO in nats per image), one entry per loss term's
-            name, and `objective` (what the optimiser minimises).
+            name, `regularization` (the sum of the networks' weight and activity regularisers,
+            `self.losses`, where they have any), and `objective` (what the optimiser minimises:
+            the shaped terms plus the regularisers).
         """
         x = ops.convert_to_tensor(x, dtype="float32")
         if training and self.dynamic_binarization:
@@ -142,6 +147,11 @@ class VAE(VAETrainer, keras.Model):
             objective = objective + (
                 term.objective(outputs, step) if term.changes_objective else value
             )
+        # As Keras's compute_loss does: whatever the layers added (kernel, bias and activity
+        # regularisers, add_loss) is minimised with the objective; it is no part of the ELBO.
+        if self.losses:
+            terms[REGULARIZATION] = ops.sum([ops.cast(loss, "float32") for loss in self.losses])
+            objective = objective + terms[REGULARIZATION]
         return {"loss": negative_elbo, **terms, "objective": objective}
 
     def reparameterize(self, z_mean: Any, z_log_var: Any, epsilon: Any = None) -> Any:
@@ -170,7 +180,10 @@ class VAE(VAETrainer, keras.Model):
     def update_metrics(self, terms: dict, batch_size: Any) -> dict:
         """Adds a batch's terms to the epoch means; returns the current means as logs."""
         for tracker in self._trackers:
-            tracker.update_state(terms[tracker.name], sample_weight=batch_size)
+            # A layer that calls add_loss without a declared regulariser is still minimised,
+            # though not reported on its own.
+            if tracker.name in terms:
+                tracker.update_state(terms[tracker.name], sample_weight=batch_size)
         return {tracker.name: tracker.result() for tracker in self._trackers}
 
     def fit(self, x=None, y=None, *args, **kwargs):
@@ -275,6 +288,14 @@ class VAE(VAETrainer, keras.Model):
         config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
         config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
         return cls(**config)
+
+
+def _has_regularizers(network: keras.Model) -> bool:
+    """Whether any layer of `network` has a weight or activity regulariser."""
+    return any(getattr(w, "regularizer", None) is not None for w in network.weights) or any(
+        getattr(layer, "activity_regularizer", None) is not None
+        for layer in network._flatten_layers(include_self=True)
+    )
 
 
 def _check_encoder_decoder(encoder: keras.Model, decoder: keras.Model) -> None:

@@ -49,6 +49,8 @@ class VAETrainer:
             terms = self.compute_loss_terms(x, training=True)
             # The optimizer sums the replicas' gradients; each replica's share of the mean.
             objective = terms["objective"] / tf.distribute.get_strategy().num_replicas_in_sync
+            # A LossScaleOptimizer (mixed_float16) scales here and unscales in apply().
+            objective = self.optimizer.scale_loss(objective)
         gradients = tape.gradient(objective, self.trainable_weights)
         self.optimizer.apply(gradients, self.trainable_weights)
         return self.update_metrics(terms, tf.shape(x)[0])

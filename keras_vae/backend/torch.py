@@ -66,7 +66,8 @@ class VAETrainer:
         x, _, _ = unpack_x_y_sample_weight(data)
         self.zero_grad()
         terms = self.compute_loss_terms(x, training=True)
-        terms["objective"].backward()
+        # A LossScaleOptimizer (mixed_float16) scales here and unscales in apply().
+        self.optimizer.scale_loss(terms["objective"]).backward()
         weights = self.trainable_weights
         gradients = [w.value.grad for w in weights]
         batch_size = x.shape[0]
