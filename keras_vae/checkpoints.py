@@ -48,7 +48,7 @@ def save_checkpoint(model, directory: str | os.PathLike, epoch: int) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     path = save_atomically(model, directory / f"epoch_{epoch:03d}.keras")
-    write_text_atomically(directory / LATEST, path.name + "\n")
+    point_latest_at(path)
     return path
 
 
@@ -61,8 +61,25 @@ def latest_checkpoint(directory: str | os.PathLike) -> Path | None:
         named = directory / pointer.read_text().strip()
         if named.name and named.is_file():
             return named
-    checkpoints = sorted(directory.glob("epoch_*.keras"))
-    return checkpoints[-1] if checkpoints else None
+    checkpoints = checkpoints_newest_first(directory)
+    return checkpoints[0] if checkpoints else None
+
+
+def checkpoints_newest_first(directory: str | os.PathLike) -> list[Path]:
+    """Returns the `epoch_NNN.keras` files in `directory`, highest epoch number first (by
+    number: epoch_1000 comes before epoch_999)."""
+    found = [
+        (int(path.stem[len("epoch_") :]), path)
+        for path in Path(directory).glob("epoch_*.keras")
+        if path.stem[len("epoch_") :].isdigit()
+    ]
+    return [path for _, path in sorted(found, reverse=True)]
+
+
+def point_latest_at(path: str | os.PathLike) -> None:
+    """Makes `latest` beside the checkpoint `path` name it."""
+    path = Path(path)
+    write_text_atomically(path.parent / LATEST, path.name + "\n")
 
 
 def _fsync(path: Path) -> None:

@@ -11,6 +11,7 @@ import click
 import numpy as np
 
 import keras_vae
+from keras_vae.run_directory import RunDirectory
 from keras_vae.training import TrainingConfig
 
 DEFAULTS = TrainingConfig()  # one source for every default
@@ -204,23 +205,24 @@ def train(
     from keras_vae.training import train as run_training
 
     if resume:
-        if out is None or not (out / "config.json").exists():
+        if out is None or not RunDirectory(out).config.exists():
             raise BadInput("--resume needs --out DIR of an earlier run (with its config.json).")
         with _user_errors():
-            config = read_config(out / "config.json")
-        epochs_given = ctx.get_parameter_source("epochs") == click.core.ParameterSource.COMMANDLINE
-        config = dataclasses.replace(
-            config,
-            out=out,
-            epochs=options["epochs"] if epochs_given else config.epochs,
-            distribution=distribution,
-        )
+            config = read_config(RunDirectory(out).config)
+        # The run's config.json gives every option not on this command line; train() refuses
+        # any given one that would change the model, the data or the objective.
+        given = {
+            name: value
+            for name, value in {**options, "binarize": _binarize_mode(binarize)}.items()
+            if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+        }
+        config = dataclasses.replace(config, out=out, distribution=distribution, **given)
     else:
         if out is None:
             out = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{options['architecture']}"
         config = TrainingConfig(
             out=out,
-            binarize=None if binarize == "none" else binarize,
+            binarize=_binarize_mode(binarize),
             distribution=distribution,
             **options,
         )
@@ -238,6 +240,10 @@ def train(
         label = "test -ELBO" if name == "loss" else f"test {name}"
         click.echo(f"{label:<20} {value:.2f} nats")
     click.echo(f"{'outputs':<20} {result.out}/ (model.keras, log.csv, *.png, checkpoints/)")
+
+
+def _binarize_mode(choice: str) -> str | None:
+    return None if choice == "none" else choice
 
 
 @contextlib.contextmanager
@@ -279,15 +285,7 @@ class _TestSet:
     images: np.ndarray  # as the model saw data in training (binarised where it was)
     labels: np.ndarray | None
     grey_images: np.ndarray  # before binarisation: what decoder means are compared with
-
-
-def _run_directory(model_path: Path) -> Path | None:
-    """Returns the run directory that wrote `model_path` (its own, or the parent of
-    `checkpoints/`), found by its config.json; None for a model saved elsewhere."""
-    for directory in (model_path.parent, model_path.parent.parent):
-        if (directory / "config.json").exists():
-            return directory
-    return None
+    mnist: bool  # MNIST digits, the only images classifier FID and IS describe
 
 
 def _test_set(model_path: Path, model, data: Path | None, binarize: str) -> _TestSet:
@@ -295,8 +293,9 @@ def _test_set(model_path: Path, model, data: Path | None, binarize: str) -> _Tes
     from keras_vae import datasets
     from keras_vae.training import read_config
 
-    run = _run_directory(model_path)
-    config = read_config(run / "config.json") if run else None
+    run = RunDirectory.of_model(model_path)
+    config = read_config(run.config) if run else None
+    given_data = data is not None
     data = data or (config.data if config else None)
     seed = config.seed if config else 0
     if binarize == "auto":
@@ -311,7 +310,14 @@ def _test_set(model_path: Path, model, data: Path | None, binarize: str) -> _Tes
             f"The model takes images of shape {model.image_shape} but the test images are "
             f"{tuple(x_test.shape[1:])}; pass the dataset it was trained on with --data."
         )
-    return _TestSet(x_test, y_test, grey[1][0])
+    grey_test = grey[1][0]
+    mnist = data is None or datasets.is_mnist_test_set(grey_test)
+    # A run trained with --limit N validated on the first N test images: score those.
+    limit = config.limit if config and not given_data else None
+    if limit:
+        x_test, grey_test = x_test[:limit], grey_test[:limit]
+        y_test = None if y_test is None else y_test[:limit]
+    return _TestSet(x_test, y_test, grey_test, mnist)
 
 
 def _output_file(path: Path) -> Path:
@@ -434,9 +440,9 @@ def plot(model: Path, out: Path, data: Path | None, binarize: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with _user_errors():
         written = visualize.write_latent_plots(vae, test.images, test.labels, out)
-    run = _run_directory(model)
-    if run and (run / "log.csv").exists():
-        log = plots.read_training_log(run / "log.csv")
+    run = RunDirectory.of_model(model)
+    if run and run.log.exists():
+        log = plots.read_training_log(run.log)
         plots.plot_training_curves(log, out / "training_curves.png")
         written.append(out / "training_curves.png")
     else:
@@ -497,6 +503,7 @@ def evaluate(
             generated_images=generated,
             fid_reference=test.grey_images,
             seed=seed,
+            mnist=test.mnist,
         )
     click.echo(report.table())
     if json_path is not None:

@@ -7,6 +7,7 @@ import json
 import math
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,13 +18,23 @@ from keras_vae import datasets, plots, visualize
 from keras_vae.batches import ImageBatches
 from keras_vae.build import build_vae
 from keras_vae.callbacks import Checkpoint, EpochTimer, StopOnNonFiniteLoss
-from keras_vae.checkpoints import latest_checkpoint, save_atomically, write_text_atomically
+from keras_vae.checkpoints import (
+    checkpoints_newest_first,
+    latest_checkpoint,
+    point_latest_at,
+    save_atomically,
+    write_text_atomically,
+)
 from keras_vae.distribution import DataParallel, Replicas, distribution_scope
 from keras_vae.inputs import check_images
 from keras_vae.losses import GaussianKL, Likelihood, get_loss
 from keras_vae.model import VAE
+from keras_vae.run_directory import RunDirectory
 from keras_vae.saving import load_vae
 from keras_vae.shards import ShardedImages
+
+# What a resumed run may change; every other field defines the model, the data or the objective.
+RESUMABLE_CHANGES = ("epochs", "checkpoint_every", "distribution", "verbose", "out")
 
 
 @dataclass(frozen=True)
@@ -113,12 +124,14 @@ def build_model(config: TrainingConfig, input_shape: tuple[int, ...]) -> VAE:
 
 
 def initialize_output_bias(model: VAE, x: np.ndarray) -> None:
-    """Sets the decoder's last bias to the logit of the mean training image.
+    """Sets the decoder's last bias to the likelihood's parameter for the mean training image.
 
-    Every built-in likelihood's mean is sigmoid(params), so the untrained model then predicts the
-    average image instead of uniform grey, and early training spends no steps learning it (as in
-    Burda et al.'s IWAE code). A bias of one value per pixel takes the mean image; one per channel
-    takes the channel means.
+    The untrained model then predicts the average image instead of uniform grey, and early
+    training spends no steps learning it (as in Burda et al.'s IWAE code). The likelihood says
+    which parameter has that mean (`Likelihood.params_for_mean`: the logit for the sigmoid-mean
+    likelihoods, an inverted mean for the continuous Bernoulli); one that cannot say is left as
+    built. A bias of one value per pixel takes the mean image; one per channel takes the
+    channel means.
 
     Args:
         model: a VAE whose decoder ends in a layer with a bias (Dense or Conv2D), maybe followed
@@ -131,13 +144,15 @@ def initialize_output_bias(model: VAE, x: np.ndarray) -> None:
     if not with_bias:
         return
     layer = with_bias[-1]
-    mean = np.clip(x.mean(axis=0, dtype="float64"), 1e-3, 1 - 1e-3)
+    mean = x.mean(axis=0, dtype="float64")
     bias_size = int(np.prod(layer.bias.shape))
     if bias_size != mean.size:
         if bias_size != mean.shape[-1]:
             return  # an architecture whose output layer we cannot read; leave it as built
         mean = mean.reshape(-1, mean.shape[-1]).mean(axis=0)
-    layer.bias.assign(np.log(mean / (1 - mean)).reshape(layer.bias.shape).astype("float32"))
+    params = model.likelihood.params_for_mean(mean)
+    if params is not None:
+        layer.bias.assign(np.asarray(params, "float32").reshape(layer.bias.shape))
 
 
 class TrainingDiverged(RuntimeError):
@@ -173,13 +188,18 @@ def _train(
     config: TrainingConfig, resume: bool, overwrite: bool, replicas: Replicas
 ) -> TrainingResult:
     out = Path(config.out)
+    run = RunDirectory(out)
     # In a data-parallel run every process trains; only the chief writes files.
     chief = replicas.is_chief
+    if resume and overwrite:
+        raise ValueError("--resume continues a run and --overwrite replaces it; pass one.")
     if chief and not resume and not overwrite and out.is_dir() and any(out.iterdir()):
         raise FileExistsError(
             f"{out} is not empty; choose another --out, or pass --resume (continue that run) or "
             "--overwrite (replace its files)."
         )
+    if resume:
+        check_resumable(config, run)
     keras.utils.set_random_seed(config.seed)
     (x_train, _), (x_test, _) = load_data(config)
     # The loaders have checked each split's pixels; the splits must also agree in shape.
@@ -194,11 +214,15 @@ def _train(
             f"batch_size {config.batch_size} does not split evenly between {replicas.count} "
             "replicas; pass a multiple of the number of devices."
         )
-    if chief:  # only once the data is known good, so that bad input leaves no directory behind
+    if chief:  # only once the data is known good, so that bad input loses no earlier run
+        if overwrite:
+            run.clear()
         _make_output_directory(out)
-    steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
+    steps_per_epoch = math.ceil(
+        (len(x_train) - len(x_train) % config.batch_size % replicas.count) / config.batch_size
+    )
     if resume:
-        model, initial_epoch = resume_point(out, steps_per_epoch)
+        model, initial_epoch = resume_point(out, steps_per_epoch, set_aside_damaged=chief)
         if initial_epoch >= config.epochs:
             raise ValueError(
                 f"The run in {out} has already trained {initial_epoch} epochs; pass --epochs "
@@ -206,22 +230,22 @@ def _train(
             )
         check_images(x_train[:1], model.image_shape, what="training images")
         if chief:
-            _truncate_log(out / "log.csv", initial_epoch)
+            _truncate_log(run.log, initial_epoch)
     else:
         model, initial_epoch = build_model(config, tuple(x_train.shape[1:])), 0
         initialize_output_bias(model, x_train)
     if chief:
-        _write_config(config, out / "config.json")
+        _write_config(config, run.config)
 
     # Every process saves and draws alike, as a multi-host JAX run needs all of them in each
     # computation (saving included); those other than the chief write to a scratch directory.
-    files = out if chief else Path(tempfile.mkdtemp(prefix="keras_vae_replica_"))
+    files = run if chief else RunDirectory(tempfile.mkdtemp(prefix="keras_vae_replica_"))
     epoch_times = EpochTimer()
     divergence = StopOnNonFiniteLoss()
     callbacks = [
-        keras.callbacks.CSVLogger(str(files / "log.csv"), append=resume and chief),
+        keras.callbacks.CSVLogger(str(files.log), append=resume and chief),
         divergence,
-        Checkpoint(files / "checkpoints", every=config.checkpoint_every),
+        Checkpoint(files.checkpoints, every=config.checkpoint_every),
         epoch_times,
     ]
     batches = ImageBatches(
@@ -235,6 +259,7 @@ def _train(
         # Processes that feed their own devices (torchrun, multi-host JAX) take their part of
         # each batch; within a process, Keras splits it between the devices.
         part=(replicas.process_index, replicas.process_count),
+        replicas=replicas.count,
     )
     try:
         history = model.fit(
@@ -249,18 +274,18 @@ def _train(
         )
         if divergence.stopped_at is not None:
             raise TrainingDiverged(_divergence_message(divergence.stopped_at, config, out))
-        save_atomically(model, files / "model.keras")
-        full_history = plots.read_training_log(files / "log.csv")
+        save_atomically(model, files.model)
+        full_history = plots.read_training_log(files.log)
         write_figures(model, x_test, full_history, files)
     finally:
         if not chief:
-            shutil.rmtree(files, ignore_errors=True)
+            shutil.rmtree(files.path, ignore_errors=True)
     return TrainingResult(
         model=model,
         history=full_history,
         # The last validation pass already scored the final weights on the test set.
         test_metrics={k[4:]: v[-1] for k, v in history.history.items() if k.startswith("val_")},
-        train_images_per_second=epoch_times.images_per_second(len(x_train)),
+        train_images_per_second=epoch_times.images_per_second(batches.images_per_epoch),
         out=out,
     )
 
@@ -268,7 +293,7 @@ def _train(
 def _make_output_directory(out: Path) -> None:
     """Creates `out/checkpoints`, or raises a ValueError if `out` cannot be written."""
     try:
-        (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+        RunDirectory(out).checkpoints.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out):
             pass
     except OSError as error:
@@ -279,7 +304,7 @@ def _make_output_directory(out: Path) -> None:
 
 
 def _divergence_message(stopped_at: dict, config: TrainingConfig, out: Path) -> str:
-    kept = latest_checkpoint(out / "checkpoints")
+    kept = latest_checkpoint(RunDirectory(out).checkpoints)
     kept_text = (
         f"The last good checkpoint, {kept}, is kept; after the fix, continue from it with "
         f"--resume --out {out}."
@@ -294,24 +319,92 @@ def _divergence_message(stopped_at: dict, config: TrainingConfig, out: Path) -> 
     )
 
 
-def resume_point(out: Path, steps_per_epoch: int) -> tuple[VAE, int]:
-    """Returns the newest model saved in the run directory `out` and the epochs it has trained.
+def resume_point(
+    out: Path, steps_per_epoch: int, set_aside_damaged: bool = True
+) -> tuple[VAE, int]:
+    """Returns the newest intact model saved in the run directory `out` and the epochs it has
+    trained.
 
-    The candidates are `model.keras` and the checkpoint `checkpoints/latest` names; the one
-    with the most optimizer steps wins, and its step count gives the epoch.
+    The candidates are `model.keras` and the newest checkpoint that loads; the one with the
+    most optimizer steps wins, and its step count gives the epoch. A model file that does not
+    load (truncated by a full disk, say) is skipped with a warning naming it, and renamed to
+    `NAME.damaged` for inspection; `latest` is pointed at the checkpoint resumed from.
+
+    Args:
+        set_aside_damaged: rename damaged files (the chief does; other processes only read).
     """
-    candidates = [
-        path
-        for path in (out / "model.keras", latest_checkpoint(out / "checkpoints"))
-        if path is not None and path.exists()
-    ]
+    run = RunDirectory(out)
+    candidates = ([run.model] if run.model.exists() else []) + checkpoints_newest_first(
+        run.checkpoints
+    )
     if not candidates:
         raise FileNotFoundError(
             f"Nothing to resume in {out}: no model.keras or checkpoints/epoch_NNN.keras."
         )
-    models = [load_vae(path) for path in candidates]
-    model = max(models, key=lambda m: int(m.optimizer.iterations))
-    return model, int(model.optimizer.iterations) // steps_per_epoch
+    models = []
+    for path in candidates:
+        try:
+            model = load_vae(path)
+        except ValueError as error:
+            _set_aside_damaged(path, error, set_aside_damaged)
+            continue
+        models.append((int(model.optimizer.iterations), path, model))
+        if path != run.model:
+            break  # the newest intact checkpoint; older ones have fewer steps
+    if not models:
+        raise ValueError(
+            f"No model in {out} could be loaded (each was damaged, see the warnings); start "
+            "the run again with --overwrite."
+        )
+    steps, path, model = max(models, key=lambda entry: entry[0])
+    if set_aside_damaged and path.parent == run.checkpoints:
+        point_latest_at(path)
+    return model, steps // steps_per_epoch
+
+
+def _set_aside_damaged(path: Path, error: Exception, rename: bool) -> None:
+    kept = path.with_name(path.name + ".damaged")
+    if rename:
+        path.replace(kept)
+    warnings.warn(
+        f"Skipping the damaged model file {path} ({error}); "
+        + (f"kept as {kept} for inspection. " if rename else "")
+        + "Resuming from the newest intact one.",
+        stacklevel=3,
+    )
+
+
+def check_resumable(config: TrainingConfig, run: RunDirectory) -> None:
+    """Raises a ValueError naming every option of `config` that differs from the one the run
+    in `run` was started with, other than those a resumed run may change
+    (`RESUMABLE_CHANGES`): the rest define its model, data and objective."""
+    if not run.config.exists():
+        raise FileNotFoundError(
+            f"Nothing to resume in {run.path}: it has no config.json of an earlier run."
+        )
+    started = read_config(run.config)
+    differing = [
+        f"--{field.name.replace('_', '-')} {_option_text(getattr(config, field.name))} (the run "
+        f"has {_option_text(getattr(started, field.name))})"
+        for field in dataclasses.fields(TrainingConfig)
+        if field.name not in RESUMABLE_CHANGES
+        and getattr(config, field.name) != getattr(started, field.name)
+    ]
+    if differing:
+        raise ValueError(
+            f"A resumed run keeps the model, data and objective it was started with, but "
+            f"{', '.join(differing)} differ from {run.config}. Drop them (only --epochs, "
+            "--checkpoint-every and the distribution options may change), or start a new run "
+            "with another --out."
+        )
+
+
+def _option_text(value) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
 
 
 def _truncate_log(path: Path, epochs: int) -> None:
@@ -322,11 +415,11 @@ def _truncate_log(path: Path, epochs: int) -> None:
         write_text_atomically(path, "".join(lines[: epochs + 1]))
 
 
-def write_figures(model: VAE, x_test: np.ndarray, history: dict, out: Path) -> None:
+def write_figures(model: VAE, x_test: np.ndarray, history: dict, run: RunDirectory) -> None:
     """Writes samples, reconstructions of the first test images, and the training curves."""
-    visualize.write_samples(model, out / "samples.png")
-    visualize.write_reconstructions(model, x_test[:12], out / "reconstructions.png")
-    plots.plot_training_curves(history, out / "training_curves.png")
+    visualize.write_samples(model, run.samples)
+    visualize.write_reconstructions(model, x_test[:12], run.reconstructions)
+    plots.plot_training_curves(history, run.training_curves)
 
 
 def read_config(path: Path) -> TrainingConfig:
@@ -350,4 +443,4 @@ def _write_config(config: TrainingConfig, path: Path) -> None:
         k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(config).items()
     }
     fields["backend"] = keras.backend.backend()
-    path.write_text(json.dumps(fields, indent=2) + "\n")
+    write_text_atomically(path, json.dumps(fields, indent=2) + "\n")

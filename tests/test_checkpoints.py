@@ -150,3 +150,102 @@ def test_resume_in_process_matches_one_run(dataset, tmp_path):
     for got, want in zip(weights(tmp_path / "two" / "model.keras"),
                          weights(tmp_path / "one" / "model.keras"), strict=True):  # fmt: skip
         np.testing.assert_allclose(got, want, **WEIGHT_TOLERANCE)
+
+
+def test_overwrite_removes_the_earlier_run_before_training(dataset, tmp_path):
+    run = tmp_path / "run"
+    args = ["-m", "keras_vae", "train", "--data", str(dataset), "--hidden-units", "16"]
+    args += ["--batch-size", "32", "--out", str(run)]
+    env = backend_env()
+    first = subprocess.run([sys.executable, *args, "--latent-dim", "2", "--epochs", "2",
+                            "--checkpoint-every", "1"], env=env, capture_output=True, text=True,
+                           timeout=600)  # fmt: skip
+    assert first.returncode == 0, first.stderr[-3000:]
+    (run / "notes.txt").write_text("mine")  # not a file of the run: overwrite keeps it
+
+    # A new run over it is killed before its first checkpoint.
+    process = subprocess.Popen([sys.executable, *args, "--overwrite", "--latent-dim", "3",
+                                "--epochs", "50", "--checkpoint-every", "50"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 300
+    while '"latent_dim": 3' not in _text_or_empty(run / "config.json"):
+        assert process.poll() is None, "the new run ended early"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    # Nothing of the old run is left to be resumed under the new run's config.
+    assert not (run / "model.keras").exists()
+    assert not list((run / "checkpoints").glob("epoch_*.keras"))
+    assert not (run / "log.csv").exists() or read_epochs(run / "log.csv") == []
+    assert (run / "notes.txt").read_text() == "mine"
+    assert not list(run.glob(".replaced-*"))
+    result = CliRunner().invoke(main, ["train", "--out", str(run), "--resume"])
+    assert result.exit_code == 2 and "Nothing to resume" in result.output, result.output
+
+
+def _text_or_empty(path):
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
+
+
+def test_the_checkpoint_fallback_orders_epochs_by_number(tmp_path):
+    for epoch in (998, 999, 1000):
+        (tmp_path / f"epoch_{epoch:03d}.keras").write_bytes(b"")
+    assert latest_checkpoint(tmp_path) == tmp_path / "epoch_1000.keras"
+
+
+def test_resume_skips_a_damaged_checkpoint_and_keeps_it_for_inspection(dataset, tmp_path):
+    common = dict(data=dataset, hidden_units=(16,), latent_dim=2, batch_size=64, seed=5,
+                  checkpoint_every=1, verbose=0)  # fmt: skip
+    run = tmp_path / "run"
+    train(TrainingConfig(out=run, epochs=3, **common))
+    damaged = run / "checkpoints" / "epoch_003.keras"
+    damaged.write_bytes(damaged.read_bytes()[:1000])  # a disk that filled up, say
+    os.remove(run / "model.keras")
+    with pytest.warns(UserWarning, match="epoch_003.keras"):
+        result = train(TrainingConfig(out=run, epochs=4, **common), resume=True)
+    # Resumed from epoch 2 (the newest intact checkpoint); the log has each epoch once.
+    assert read_epochs(run / "log.csv") == [0, 1, 2, 3]
+    assert int(result.model.optimizer.iterations) == 4 * 4  # 256 images / 64, four epochs
+    assert (run / "checkpoints" / "epoch_003.keras.damaged").stat().st_size == 1000
+    assert latest_checkpoint(run / "checkpoints") == run / "checkpoints" / "epoch_004.keras"
+    load_vae(run / "checkpoints" / "epoch_003.keras")  # rewritten by the resumed run
+
+
+def test_resume_refuses_options_that_change_the_run(dataset, tmp_path):
+    out = tmp_path / "run"
+    base = ["train", "--data", str(dataset), "--out", str(out), "--hidden-units", "16",
+            "--latent-dim", "2", "--batch-size", "64", "--epochs", "1"]  # fmt: skip
+    assert CliRunner().invoke(main, base).exit_code == 0
+    before = (out / "config.json").read_text()
+    changed = ["--latent-dim", "8", "--likelihood", "gaussian"]
+    result = CliRunner().invoke(main, ["train", "--out", str(out), "--resume", *changed])
+    assert result.exit_code == 2, result.output
+    assert "--latent-dim 8 (the run has 2)" in result.output
+    assert "--likelihood gaussian (the run has bernoulli)" in result.output
+    assert (out / "config.json").read_text() == before  # nothing touched
+    assert read_epochs(out / "log.csv") == [0]
+    # Options that leave the model, data and objective alone may change.
+    result = CliRunner().invoke(main, ["train", "--out", str(out), "--resume", "--epochs", "2",
+                                       "--checkpoint-every", "1", "--latent-dim", "2"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert read_epochs(out / "log.csv") == [0, 1]
+
+
+def test_config_json_is_replaced_atomically(tmp_path, monkeypatch):
+    from keras_vae import checkpoints, training
+
+    path = tmp_path / "config.json"
+    training._write_config(TrainingConfig(latent_dim=2), path)
+    before = path.read_text()
+
+    def crash(*args):  # a kill between writing the new file and renaming it into place
+        raise OSError("killed")
+
+    monkeypatch.setattr(checkpoints.os, "replace", crash)
+    with pytest.raises(OSError, match="killed"):
+        training._write_config(TrainingConfig(latent_dim=5), path)
+    assert path.read_text() == before
