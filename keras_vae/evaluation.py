@@ -11,6 +11,7 @@ import numpy as np
 
 from keras_vae import metrics
 from keras_vae.classifier import IMAGE_SHAPE, MNISTClassifier
+from keras_vae.datasets import is_mnist_test_set
 from keras_vae.model import VAE
 from keras_vae.visualize import sample_images
 
@@ -29,10 +30,11 @@ class Evaluation:
     active_units: int
     latent_dim: int
     kl_per_dimension: tuple[float, ...]
-    classifier_fid: float | None  # None where the images are not 28x28x1
+    classifier_fid: float | None  # None where the test images are not MNIST's
     inception_score: float | None
     inception_score_std: float | None
     generated_images: int
+    sample_quality_note: str | None = None  # why classifier FID / IS were not computed
 
     def to_json(self, path: Path) -> None:
         """Writes the report as JSON."""
@@ -52,7 +54,7 @@ class Evaluation:
         kl = ", ".join(f"{v:.2f}" for v in sorted(self.kl_per_dimension, reverse=True))
         rows.append(("KL per dimension", f"{kl} (nats, sorted)"))
         if self.classifier_fid is None:
-            rows.append(("classifier FID / IS", "n/a (defined for 28x28x1 images only)"))
+            rows.append(("classifier FID / IS", f"n/a ({self.sample_quality_note})"))
         else:
             rows.append(
                 (f"classifier FID ({self.generated_images} samples)", f"{self.classifier_fid:.2f}")
@@ -73,6 +75,7 @@ def evaluate(
     fid_reference: np.ndarray | None = None,
     seed: int = 0,
     classifier: MNISTClassifier | None = None,
+    mnist: bool | None = None,
 ) -> Evaluation:
     """Returns every metric of `model` on `x_test`.
 
@@ -88,17 +91,29 @@ def evaluate(
             decoder means.
         seed: seed of every random draw.
         classifier: the FID/IS network; the shipped MNIST classifier by default.
+        mnist: whether the test images are MNIST digits, the only images the shipped
+            classifier's features describe; classifier FID and IS are skipped, with a note,
+            otherwise. None: MNIST's exact test set (checked by its SHA-256) or not.
     """
     iwae_x = x_test if iwae_images is None else x_test[:iwae_images]
-    elbo = metrics.negative_elbo(model, x_test)
+    elbo = metrics.negative_elbo(model, x_test, seed=seed)
     negative_elbo = elbo.pop("loss")
-    iwae_elbo = negative_elbo if iwae_x is x_test else metrics.negative_elbo(model, iwae_x)["loss"]
+    iwae_elbo = (
+        negative_elbo
+        if iwae_x is x_test
+        else metrics.negative_elbo(model, iwae_x, seed=seed)["loss"]
+    )
     units, _ = metrics.active_units(model, x_test)
+    reference = x_test if fid_reference is None else fid_reference
+    note = None
+    if tuple(x_test.shape[1:]) != IMAGE_SHAPE:
+        note = "defined for 28x28x1 MNIST digits only"
+    elif not (is_mnist_test_set(reference) if mnist is None else mnist):
+        note = "MNIST only: the classifier's features say nothing about other images"
     fid = score = score_std = None
-    if tuple(x_test.shape[1:]) == IMAGE_SHAPE:
+    if note is None:
         classifier = classifier or MNISTClassifier()
         samples = sample_images(model, generated_images, seed=seed)
-        reference = x_test if fid_reference is None else fid_reference
         fid = metrics.fid(samples, reference, classifier)
         score, score_std = metrics.inception_score(samples, classifier)
     return Evaluation(
@@ -116,4 +131,5 @@ def evaluate(
         inception_score=score,
         inception_score_std=score_std,
         generated_images=generated_images if fid is not None else 0,
+        sample_quality_note=note,
     )

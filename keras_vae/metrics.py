@@ -30,16 +30,23 @@ def _log_normal(z, mean, log_var):
     return -0.5 * ops.sum(_LOG_2PI + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1)
 
 
-def negative_elbo(model: VAE, x: np.ndarray, batch_size: int = 500) -> dict[str, float]:
+def negative_elbo(
+    model: VAE, x: np.ndarray, batch_size: int = 500, seed: int = 0
+) -> dict[str, float]:
     """Returns the mean negative ELBO and each of its terms over `x`, in nats per image.
 
     One posterior sample per image and the analytic KL, as in training's validation pass.
+
+    Args:
+        seed: seed of the posterior samples, so that the figure is reproducible.
     """
     _check_images(model, x)
     totals: dict[str, float] = {}
+    noise = np.random.default_rng(seed)
     with inference_mode():
         for batch in _batches(x, batch_size):
-            terms = model.compute_loss_terms(batch, training=False)
+            epsilon = noise.standard_normal((len(batch), model.latent_dim), dtype="float32")
+            terms = model.compute_loss_terms(batch, training=False, epsilon=epsilon)
             for name in ["loss"] + [term.name for term in model.loss_terms]:
                 value = float(ops.convert_to_numpy(terms[name])) * len(batch)
                 totals[name] = totals.get(name, 0.0) + value
@@ -65,7 +72,8 @@ class _LogImportanceWeights(keras.Model):
         z_mean, z_log_var = vae.encode(x)  # the log-variance clipped as in training
         epsilon = keras.random.normal((draws, batch, latent_dim), seed=self.seed_generator)
         z = z_mean[None] + ops.exp(0.5 * z_log_var)[None] * epsilon
-        params = vae.decoder(ops.reshape(z, (-1, latent_dim)))
+        # float32 as in training, whatever the networks compute in (mixed precision).
+        params = ops.cast(vae.decoder(ops.reshape(z, (-1, latent_dim))), "float32")
         repeated_x = ops.reshape(
             ops.broadcast_to(x[None], (draws, *ops.shape(x))), ops.shape(params)
         )

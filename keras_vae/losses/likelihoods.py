@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 from keras import ops
 
 from keras_vae.losses.base import LossTerm, VAEOutputs
@@ -33,6 +34,12 @@ class Likelihood(LossTerm):
         """Returns the distribution's mean image, in [0, 1]."""
         raise NotImplementedError
 
+    def params_for_mean(self, mean: np.ndarray) -> np.ndarray | None:
+        """Returns the parameters (NumPy, the shape of `mean`) whose distribution has mean
+        `mean`, or None where this likelihood cannot say; training starts the decoder's output
+        bias there, so the untrained model predicts the average image."""
+        return None
+
     def nats(self, outputs: VAEOutputs) -> Any:
         log_prob = self.log_prob(outputs.x, outputs.params)
         return -ops.sum(log_prob, axis=tuple(range(1, len(log_prob.shape))))
@@ -50,6 +57,9 @@ class Bernoulli(Likelihood):
 
     def mean(self, params):
         return ops.sigmoid(params)
+
+    def params_for_mean(self, mean):
+        return _logit(mean)
 
 
 @register_loss("continuous_bernoulli")
@@ -80,6 +90,17 @@ class ContinuousBernoulli(Likelihood):
         exact = ops.sigmoid(safe) / ops.tanh(safe / 2.0) - 1.0 / safe
         return ops.where(small, 0.5 + params / 12.0, exact)
 
+    def params_for_mean(self, mean):
+        # The mean rises monotonically from 0 to 1 with the logit (not as a sigmoid): invert it
+        # by bisection, in float64.
+        mean = np.clip(np.asarray(mean, "float64"), 1e-3, 1 - 1e-3)
+        low, high = np.full(mean.shape, -1e3), np.full(mean.shape, 1e3)
+        for _ in range(80):
+            middle = (low + high) / 2
+            below = _continuous_bernoulli_mean(middle) < mean
+            low, high = np.where(below, middle, low), np.where(below, high, middle)
+        return ((low + high) / 2).astype("float32")
+
 
 @register_loss("gaussian")
 class Gaussian(Likelihood):
@@ -106,6 +127,9 @@ class Gaussian(Likelihood):
     def mean(self, params):
         return ops.sigmoid(params)
 
+    def params_for_mean(self, mean):
+        return _logit(mean)
+
     def get_config(self):
         return {"variance": self.variance}
 
@@ -129,5 +153,22 @@ class Laplace(Likelihood):
     def mean(self, params):
         return ops.sigmoid(params)
 
+    def params_for_mean(self, mean):
+        return _logit(mean)
+
     def get_config(self):
         return {"scale": self.scale}
+
+
+def _logit(mean: np.ndarray) -> np.ndarray:
+    """Returns log(m / (1 - m)) in float32, `mean` kept off 0 and 1."""
+    mean = np.clip(np.asarray(mean, "float64"), 1e-3, 1 - 1e-3)
+    return np.log(mean / (1 - mean)).astype("float32")
+
+
+def _continuous_bernoulli_mean(logits: np.ndarray) -> np.ndarray:
+    """NumPy twin of `ContinuousBernoulli.mean`, in float64."""
+    small = np.abs(logits) < 1e-4
+    safe = np.where(small, 1.0, logits)
+    exact = 1.0 / (1.0 + np.exp(-safe)) / np.tanh(safe / 2.0) - 1.0 / safe
+    return np.where(small, 0.5 + logits / 12.0, exact)
