@@ -13,6 +13,12 @@ import keras
 import numpy as np
 
 
+def steps_per_epoch(images: int, batch_size: int, replicas: int = 1) -> int:
+    """Returns the batches of an epoch of `images`: all of them, the last cut to a multiple of
+    `replicas` (and left out when fewer than that remain)."""
+    return math.ceil((images - images % batch_size % replicas) / batch_size)
+
+
 class ImageBatches(keras.utils.PyDataset):
     """Shuffled batches `(x,)` of an image array, reshuffled at the end of every epoch.
 
@@ -63,12 +69,11 @@ class ImageBatches(keras.utils.PyDataset):
 
     @property
     def images_per_epoch(self) -> int:
-        """The images each epoch trains on: all of them, less the last batch's remainder that
-        cannot be split evenly between the replicas."""
+        """The images each epoch trains on: see `steps_per_epoch`."""
         return len(self.images) - len(self.images) % self.batch_size % self.replicas
 
     def __len__(self) -> int:
-        return math.ceil(self.images_per_epoch / self.batch_size)
+        return steps_per_epoch(len(self.images), self.batch_size, self.replicas)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray]:
         if not 0 <= index < len(self):

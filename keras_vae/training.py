@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import shutil
 import tempfile
 import warnings
@@ -15,7 +14,7 @@ import keras
 import numpy as np
 
 from keras_vae import datasets, plots, visualize
-from keras_vae.batches import ImageBatches
+from keras_vae.batches import ImageBatches, steps_per_epoch
 from keras_vae.build import build_vae
 from keras_vae.callbacks import Checkpoint, EpochTimer, StopOnNonFiniteLoss
 from keras_vae.checkpoints import (
@@ -218,11 +217,9 @@ def _train(
         if overwrite:
             run.clear()
         _make_output_directory(out)
-    steps_per_epoch = math.ceil(
-        (len(x_train) - len(x_train) % config.batch_size % replicas.count) / config.batch_size
-    )
     if resume:
-        model, initial_epoch = resume_point(out, steps_per_epoch, set_aside_damaged=chief)
+        steps = steps_per_epoch(len(x_train), config.batch_size, replicas.count)
+        model, initial_epoch = resume_point(out, steps, set_aside_damaged=chief)
         if initial_epoch >= config.epochs:
             raise ValueError(
                 f"The run in {out} has already trained {initial_epoch} epochs; pass --epochs "
