@@ -149,8 +149,9 @@ class VAE(VAETrainer, keras.Model):
             )
         # As Keras's compute_loss does: whatever the layers added (kernel, bias and activity
         # regularisers, add_loss) is minimised with the objective; it is no part of the ELBO.
-        if self.losses:
-            terms[REGULARIZATION] = ops.sum([ops.cast(loss, "float32") for loss in self.losses])
+        layer_losses = self.losses  # walks every layer: read once
+        if layer_losses:
+            terms[REGULARIZATION] = ops.sum([ops.cast(loss, "float32") for loss in layer_losses])
             objective = objective + terms[REGULARIZATION]
         return {"loss": negative_elbo, **terms, "objective": objective}
 

@@ -74,7 +74,9 @@ def _steps_must_wait_for_each_other() -> bool:
 
 def _one_step_at_a_time(function):
     """Returns `function` (a Keras step function) made to wait until its outputs are computed
-    on every device before it returns."""
+    on every device before it returns, where the distribution needs it; else `function`."""
+    if getattr(function, "waits_for_each_step", False) or not _steps_must_wait_for_each_other():
+        return function
 
     def step(state, data):
         logs, state = function(state, data)
@@ -90,17 +92,11 @@ class VAETrainer:
 
     def make_train_function(self, force=False):
         super().make_train_function(force)
-        if _steps_must_wait_for_each_other() and not hasattr(
-            self.train_function, "waits_for_each_step"
-        ):
-            self.train_function = _one_step_at_a_time(self.train_function)
+        self.train_function = _one_step_at_a_time(self.train_function)
 
     def make_test_function(self, force=False):
         super().make_test_function(force)
-        if _steps_must_wait_for_each_other() and not hasattr(
-            self.test_function, "waits_for_each_step"
-        ):
-            self.test_function = _one_step_at_a_time(self.test_function)
+        self.test_function = _one_step_at_a_time(self.test_function)
 
     def _stateless_terms(self, trainable, non_trainable, optimizer_variables, x, training):
         mapping = list(zip(self.trainable_variables, trainable, strict=True))
