@@ -14,6 +14,9 @@ The same `VAE`, `fit()` and CLI run under all three:
         vae = keras_vae.build_vae("conv")
         vae.compile(optimizer="adam")
         vae.fit(x, batch_size=256)   # the global batch, split between the replicas
+
+The backend is imported when a context is entered, not with this module: `TrainingConfig`
+(and so the CLI's `--help`) uses `DataParallel` without loading Keras and a backend.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from keras_vae import backend
+if TYPE_CHECKING:
+    from keras_vae.backend import Replicas
 
 
 @dataclass(frozen=True)
@@ -42,23 +47,6 @@ class DataParallel:
     process_id: int | None = None
 
 
-@dataclass(frozen=True)
-class Replicas:
-    """Where this process stands in a data-parallel run."""
-
-    count: int  # replicas that each train on a part of every batch
-    process_index: int  # this process among the processes of the run
-    process_count: int
-
-    @property
-    def is_chief(self) -> bool:
-        """Whether this process writes the run's files (logs, checkpoints, figures)."""
-        return self.process_index == 0
-
-
-SINGLE = Replicas(count=1, process_index=0, process_count=1)
-
-
 @contextlib.contextmanager
 def data_parallel(spec: DataParallel | None = None) -> Iterator[Replicas]:
     """Within this context, models built, compiled and fitted train data-parallel.
@@ -66,6 +54,8 @@ def data_parallel(spec: DataParallel | None = None) -> Iterator[Replicas]:
     Yields:
         The run's `Replicas`: how many, and whether this process is the one that writes files.
     """
+    from keras_vae import backend  # here, not above: see the module docstring
+
     with backend.data_parallel(spec or DataParallel()) as replicas:
         yield replicas
 
@@ -73,8 +63,10 @@ def data_parallel(spec: DataParallel | None = None) -> Iterator[Replicas]:
 @contextlib.contextmanager
 def distribution_scope(spec: DataParallel | None) -> Iterator[Replicas]:
     """`data_parallel(spec)`, or a single-device context when `spec` is None."""
+    from keras_vae import backend
+
     if spec is None:
-        yield SINGLE
+        yield backend.SINGLE
     else:
         with data_parallel(spec) as replicas:
             yield replicas

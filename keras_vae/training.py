@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from keras_vae import datasets, plots, visualize
+from keras_vae.backend import Replicas
 from keras_vae.batches import ImageBatches, steps_per_epoch
 from keras_vae.build import build_vae
 from keras_vae.callbacks import Checkpoint, EpochTimer, StopOnNonFiniteLoss
@@ -24,7 +25,7 @@ from keras_vae.checkpoints import (
     save_atomically,
     write_text_atomically,
 )
-from keras_vae.distribution import DataParallel, Replicas, distribution_scope
+from keras_vae.distribution import DataParallel, distribution_scope
 from keras_vae.inputs import check_images
 from keras_vae.losses import GaussianKL, Likelihood, get_loss
 from keras_vae.model import VAE

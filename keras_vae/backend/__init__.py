@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_vae.backend.common import SINGLE, Replicas
+
 _BACKEND = keras.backend.backend()
 
 if _BACKEND == "jax":
@@ -31,4 +33,11 @@ else:
         f"{_BACKEND!r}. Set KERAS_BACKEND to one of those."
     )
 
-__all__ = ["VAETrainer", "data_parallel", "inference_mode", "replica_context"]
+__all__ = [
+    "SINGLE",
+    "Replicas",
+    "VAETrainer",
+    "data_parallel",
+    "inference_mode",
+    "replica_context",
+]

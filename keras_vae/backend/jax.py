@@ -12,6 +12,8 @@ import keras
 from keras import StatelessScope
 from keras.utils import unpack_x_y_sample_weight
 
+from keras_vae.backend.common import Replicas
+
 
 def inference_mode():
     """Returns a context in which model calls record no gradients (a no-op here)."""
@@ -28,8 +30,6 @@ def replica_context() -> tuple[int, int]:
 def data_parallel(spec):
     """Sets `keras.distribution.DataParallel` over every device (of every process, once
     `keras.distribution.initialize` has joined them) for the duration."""
-    from keras_vae.distribution import Replicas
-
     if spec.coordinator_address or (spec.num_processes or 1) > 1:
         keras.distribution.initialize(
             job_addresses=spec.coordinator_address,

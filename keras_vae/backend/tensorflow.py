@@ -7,6 +7,8 @@ import os
 import tensorflow as tf
 from keras.utils import unpack_x_y_sample_weight
 
+from keras_vae.backend.common import Replicas
+
 
 def inference_mode():
     """Returns a context in which model calls record no gradients (a no-op here)."""
@@ -25,8 +27,6 @@ def replica_context():
 def data_parallel(spec):
     """Builds, compiles and fits inside `MirroredStrategy` over the local GPUs, else the
     logical CPUs; `MultiWorkerMirroredStrategy` where `TF_CONFIG` names several workers."""
-    from keras_vae.distribution import Replicas
-
     cluster = json.loads(os.environ.get("TF_CONFIG", "{}"))
     workers = len(cluster.get("cluster", {}).get("worker", []))
     if workers > 1:

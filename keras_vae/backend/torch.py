@@ -8,6 +8,8 @@ import torch
 import torch.distributed as dist
 from keras.utils import unpack_x_y_sample_weight
 
+from keras_vae.backend.common import Replicas
+
 
 def inference_mode():
     """Returns a context in which model calls record no autograd graph."""
@@ -24,8 +26,6 @@ def replica_context() -> tuple[int, int]:
 @contextlib.contextmanager
 def data_parallel(spec):
     """Joins the process group that `torchrun` set up (gloo on CPU, nccl on GPU)."""
-    from keras_vae.distribution import Replicas
-
     if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
         raise ValueError(
             "Data-parallel training on the torch backend runs one process per device under "
