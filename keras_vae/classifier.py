@@ -16,6 +16,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from keras_vae.images import as_float_images
+
 IMAGE_SHAPE = (28, 28, 1)
 WEIGHTS_FILE = "mnist_classifier.weights.h5"
 
@@ -65,7 +67,9 @@ class MNISTClassifier:
 
     def features_and_probabilities(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Returns (N, 128) penultimate features and (N, 10) softmax probabilities."""
-        images = check_classifier_images(images)
+        images = as_float_images(
+            images, image_shape=IMAGE_SHAPE, taker="the 28x28x1 MNIST classifier of FID and IS"
+        )
         features, logits = self._both.predict(images, batch_size=self.batch_size, verbose=0)
         logits = logits.astype("float64")
         probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
@@ -76,21 +80,6 @@ class MNISTClassifier:
         """Returns the fraction of `images` classified as their `labels`."""
         _, probabilities = self.features_and_probabilities(images)
         return float(np.mean(probabilities.argmax(axis=1) == np.asarray(labels)))
-
-
-def check_classifier_images(images: np.ndarray) -> np.ndarray:
-    """Returns `images` as float32 (N, 28, 28, 1), or raises a ValueError saying why not."""
-    images = np.asarray(images, dtype="float32")
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.shape[1:] != IMAGE_SHAPE:
-        raise ValueError(
-            f"The MNIST classifier behind FID and IS takes 28x28x1 images, got shape "
-            f"{images.shape[1:]}; classifier FID and IS are defined for MNIST-like data only."
-        )
-    if len(images) == 0:
-        raise ValueError("No images to score.")
-    return images
 
 
 def train_classifier(

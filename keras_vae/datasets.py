@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_vae.images import as_float_images
 from keras_vae.shards import is_shard_directory, open_shards
 
 # SHA-256 of each array's raw bytes in Keras's mnist.npz (uint8, original order).
@@ -232,7 +233,9 @@ def _read_idx_directory(directory: Path) -> dict[str, np.ndarray]:
 def _normalise_splits(arrays: dict, source: str = "the dataset") -> tuple[Split, Split]:
     splits = []
     for split in ("train", "test"):
-        x = _as_images(arrays[f"x_{split}"], f"{source}: x_{split}")
+        x = as_float_images(
+            arrays[f"x_{split}"], what=f"images in x_{split} of {source}", taker="keras_vae"
+        )
         y = arrays.get(f"y_{split}")
         if y is not None:
             y = np.asarray(y).astype("int64").reshape(-1)
@@ -242,28 +245,6 @@ def _normalise_splits(arrays: dict, source: str = "the dataset") -> tuple[Split,
                 )
         splits.append((x, y))
     return tuple(splits)
-
-
-def _as_images(x: np.ndarray, what: str) -> np.ndarray:
-    """Returns `x` as float32 (N, H, W, C) in [0, 1], or raises saying what is wrong."""
-    x = np.asarray(x)
-    if x.ndim == 3:
-        x = x[..., None]
-    if x.ndim != 4 or 0 in x.shape[1:]:
-        raise ValueError(f"{what} has shape {x.shape}; expected (N, H, W) or (N, H, W, C) images.")
-    if len(x) == 0:
-        raise ValueError(f"{what} has no images; check the file.")
-    if x.dtype == np.uint8:
-        return x.astype("float32") / 255.0
-    x = x.astype("float32")
-    if not np.isfinite(x).all():
-        raise ValueError(f"{what} has NaN or infinite pixels; clean or drop those images.")
-    if x.min() < 0.0 or x.max() > 1.0:
-        raise ValueError(
-            f"{what} has pixels in [{x.min():g}, {x.max():g}]; floats must be in [0, 1] "
-            "(divide 0..255 images by 255, or store them as uint8)."
-        )
-    return x
 
 
 def _slice(y: np.ndarray | None, start: int | None, stop: int | None) -> np.ndarray | None:

@@ -14,6 +14,7 @@ from keras import ops
 
 from keras_vae.backend import inference_mode
 from keras_vae.classifier import MNISTClassifier
+from keras_vae.images import check_images
 from keras_vae.losses import kl_divergence
 from keras_vae.model import VAE
 
@@ -40,7 +41,7 @@ def negative_elbo(
     Args:
         seed: seed of the posterior samples, so that the figure is reproducible.
     """
-    _check_images(model, x)
+    check_images(x, model.image_shape, what="images to evaluate")
     totals: dict[str, float] = {}
     noise = np.random.default_rng(seed)
     with inference_mode():
@@ -94,7 +95,7 @@ def log_importance_weights(
     Each compiled pass decodes about `samples_per_pass` (image, draw) pairs, so memory stays
     bounded for any k.
     """
-    _check_images(model, x)
+    check_images(x, model.image_shape, what="images to evaluate")
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}.")
     draws_per_pass = min(k, samples_per_pass)
@@ -130,7 +131,7 @@ def iwae_nll(
 
 def posterior_means(model: VAE, x: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarray, ...]:
     """Returns (N, latent_dim) z_mean and z_log_var of q(z | x) for every image."""
-    _check_images(model, x)
+    check_images(x, model.image_shape, what="images to evaluate")
     means, log_vars = [], []
     with inference_mode():
         for batch in _batches(x, batch_size):
@@ -219,14 +220,3 @@ def inception_score_from_probabilities(
         kl = np.sum(part * (np.log(part + 1e-12) - np.log(marginal + 1e-12)), axis=1)
         scores.append(math.exp(kl.mean()))
     return float(np.mean(scores)), float(np.std(scores))
-
-
-def _check_images(model: VAE, x: np.ndarray) -> None:
-    shape = tuple(np.shape(x)[1:])
-    if shape != model.image_shape:
-        raise ValueError(
-            f"The model takes images of shape {model.image_shape}, got {shape}; evaluate it on "
-            "the kind of data it was trained on."
-        )
-    if len(x) == 0:
-        raise ValueError("No images to evaluate.")

@@ -10,7 +10,7 @@ import numpy as np
 from keras import ops
 
 from keras_vae.backend import VAETrainer, replica_context
-from keras_vae.inputs import check_images
+from keras_vae.images import check_images
 from keras_vae.losses import Likelihood, LossTerm, VAEOutputs, get_loss
 
 DEFAULT_LOSSES = ("bernoulli", "kl")
@@ -203,7 +203,13 @@ class VAE(VAETrainer, keras.Model):
         return super().evaluate(x, y, *args, **kwargs)
 
     def _check_inputs(self, x: Any, y: Any) -> None:
-        check_images(x, self.image_shape, self.likelihood.support)
+        check_images(
+            x,
+            self.image_shape,
+            self.likelihood.support,
+            range_fix="for 8-bit images divide by 255, or choose the gaussian or laplace "
+            "likelihood",
+        )
         if y is not None and hasattr(y, "__len__") and hasattr(x, "__len__"):
             if len(y) != len(x):
                 raise ValueError(

@@ -26,7 +26,7 @@ from keras_vae.checkpoints import (
     write_text_atomically,
 )
 from keras_vae.distribution import DataParallel, distribution_scope
-from keras_vae.inputs import check_images
+from keras_vae.images import check_images
 from keras_vae.losses import GaussianKL, Likelihood, get_loss
 from keras_vae.model import VAE
 from keras_vae.run_directory import RunDirectory
@@ -203,7 +203,9 @@ def _train(
     keras.utils.set_random_seed(config.seed)
     (x_train, _), (x_test, _) = load_data(config)
     # The loaders have checked each split's pixels; the splits must also agree in shape.
-    check_images(x_test, x_train.shape[1:], what="test images")
+    check_images(
+        x_test, x_train.shape[1:], what="test images", taker="a model of the training images"
+    )
     if len(x_train) < config.batch_size:
         raise ValueError(
             f"batch_size {config.batch_size} is larger than the {len(x_train)} training images; "

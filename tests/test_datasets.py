@@ -230,13 +230,13 @@ def test_binarization_and_validation_split(tmp_path, tiny_uint8):
     [
         ({"x_train": np.zeros((3, 4, 4))}, "lacks \\['x_test'\\]"),
         ({"x_train": np.zeros((3, 4)), "x_test": np.zeros((3, 4))}, "expected \\(N, H, W\\)"),
-        ({"x_train": np.full((3, 4, 4), 255.0), "x_test": np.zeros((1, 4, 4))}, "divide 0..255"),
+        ({"x_train": np.full((3, 4, 4), 255.0), "x_test": np.zeros((1, 4, 4))}, "divide by 255"),
         ({"x_train": np.full((3, 4, 4), np.nan), "x_test": np.zeros((1, 4, 4))}, "NaN"),
         (
             {"x_train": np.zeros((3, 4, 4)), "y_train": np.zeros(2), "x_test": np.zeros((1, 4, 4))},
             "2 labels for 3 images",
         ),
-        ({"x_train": np.zeros((0, 4, 4)), "x_test": np.zeros((1, 4, 4))}, "has no images"),
+        ({"x_train": np.zeros((0, 4, 4)), "x_test": np.zeros((1, 4, 4))}, "no images"),
     ],
     ids=["missing-key", "wrong-rank", "range", "nan", "label-count", "empty"],
 )

@@ -48,7 +48,7 @@ def test_iwae_rejects_bad_input(trained):
     model, x = trained
     with pytest.raises(ValueError, match="k must be >= 1"):
         metrics.iwae_nll(model, x, k=0)
-    with pytest.raises(ValueError, match=r"shape \(28, 28, 1\), got \(32, 32, 3\)"):
+    with pytest.raises(ValueError, match=r"are \(32, 32, 3\), but the model takes \(28, 28, 1\)"):
         metrics.iwae_nll(model, np.zeros((4, 32, 32, 3), "float32"), k=2)
 
 
