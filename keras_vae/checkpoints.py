@@ -1,46 +1,14 @@
-"""Checkpoint files that a kill at any moment cannot corrupt, and the `latest` pointer to them.
-
-A model is written to a temporary `.keras` file beside its destination, flushed to disk, then
-renamed over it: a rename within one directory is atomic, so a reader sees the old file or the
-new one, never half of one. `checkpoints/latest` (a one-line text file, replaced the same way)
-names the newest complete checkpoint.
-"""
+"""Checkpoints `epoch_NNN.keras`, each written atomically (`keras_vae.atomic_files`), and the
+`latest` pointer, a one-line text file replaced the same way, naming the newest complete one."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+from keras_vae.atomic_files import save_atomically, write_text_atomically
+
 LATEST = "latest"
-
-
-def save_atomically(model, path: str | os.PathLike) -> Path:
-    """Saves `model` to the `.keras` file `path` so that `path` is never left half-written."""
-    path = Path(path)
-    # Keras insists on the .keras suffix; the leading dot keeps the temporary file out of globs.
-    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
-    try:
-        model.save(temporary)
-        _fsync(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    _fsync(path.parent)
-    return path
-
-
-def write_text_atomically(path: str | os.PathLike, text: str) -> None:
-    """Replaces the file `path` by one holding `text`, atomically."""
-    path = Path(path)
-    with tempfile.NamedTemporaryFile(
-        "w", dir=path.parent, prefix=f".{path.name}.", delete=False
-    ) as file:
-        file.write(text)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(file.name, path)
-    _fsync(path.parent)
 
 
 def save_checkpoint(model, directory: str | os.PathLike, epoch: int) -> Path:
@@ -80,17 +48,3 @@ def point_latest_at(path: str | os.PathLike) -> None:
     """Makes `latest` beside the checkpoint `path` name it."""
     path = Path(path)
     write_text_atomically(path.parent / LATEST, path.name + "\n")
-
-
-def _fsync(path: Path) -> None:
-    """Flushes a file or directory entry to disk, where the platform allows it."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY)
-    except OSError:  # directories cannot be opened on Windows
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)

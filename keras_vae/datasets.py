@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_vae.atomic_files import atomic_path
 from keras_vae.images import as_float_images
 from keras_vae.shards import is_shard_directory, open_shards
 
@@ -398,11 +399,9 @@ def _verified(arrays: dict[str, np.ndarray], source: str) -> dict[str, np.ndarra
 
 
 def _write_cache(arrays: dict[str, np.ndarray]) -> None:
-    path = _cache_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as tmp:
-            np.savez_compressed(tmp, **arrays)
-        os.replace(tmp.name, path)
+        _cache_path().parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(_cache_path()) as temporary:
+            np.savez_compressed(temporary, **arrays)
     except OSError:
         pass  # a cache we cannot write only costs a download next time

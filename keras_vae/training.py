@@ -14,17 +14,12 @@ import keras
 import numpy as np
 
 from keras_vae import datasets, plots, visualize
+from keras_vae.atomic_files import save_atomically, write_text_atomically
 from keras_vae.backend import Replicas
 from keras_vae.batches import ImageBatches, steps_per_epoch
 from keras_vae.build import build_vae
 from keras_vae.callbacks import Checkpoint, EpochTimer, StopOnNonFiniteLoss
-from keras_vae.checkpoints import (
-    checkpoints_newest_first,
-    latest_checkpoint,
-    point_latest_at,
-    save_atomically,
-    write_text_atomically,
-)
+from keras_vae.checkpoints import checkpoints_newest_first, latest_checkpoint, point_latest_at
 from keras_vae.distribution import DataParallel, distribution_scope
 from keras_vae.images import check_images
 from keras_vae.losses import GaussianKL, Likelihood, get_loss

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from keras_vae import build_vae, load_vae
-from keras_vae.checkpoints import latest_checkpoint, save_atomically, save_checkpoint
+from keras_vae.atomic_files import save_atomically
+from keras_vae.checkpoints import latest_checkpoint, save_checkpoint
 from keras_vae.cli import main
 from keras_vae.training import TrainingConfig, TrainingDiverged, train
 from tests.helpers import backend_env, write_strokes_npz
@@ -236,7 +237,7 @@ def test_resume_refuses_options_that_change_the_run(dataset, tmp_path):
 
 
 def test_config_json_is_replaced_atomically(tmp_path, monkeypatch):
-    from keras_vae import checkpoints, training
+    from keras_vae import atomic_files, training
 
     path = tmp_path / "config.json"
     training._write_config(TrainingConfig(latent_dim=2), path)
@@ -245,7 +246,7 @@ def test_config_json_is_replaced_atomically(tmp_path, monkeypatch):
     def crash(*args):  # a kill between writing the new file and renaming it into place
         raise OSError("killed")
 
-    monkeypatch.setattr(checkpoints.os, "replace", crash)
+    monkeypatch.setattr(atomic_files.os, "replace", crash)
     with pytest.raises(OSError, match="killed"):
         training._write_config(TrainingConfig(latent_dim=5), path)
     assert path.read_text() == before
