@@ -93,7 +93,7 @@ def images_per_architecture(text: str | dict) -> dict[str, int]:
 
 def load_data(args) -> tuple:
     """Returns the run's train and test images, (N, 28, 28, 1) float32 in [0, 1]."""
-    from keras_vae.datasets import load_mnist
+    from keras_vae.data import load_mnist
 
     (x_train, _), (x_test, _) = load_mnist(args.data)
     return x_train[: args.train_images[args.architecture]], x_test[: args.test_images]

@@ -51,7 +51,7 @@ def load_mnist_arrays(path: str | None) -> tuple[np.ndarray, np.ndarray]:
     # keras_vae only for its offline-capable MNIST sources; on the torch backend, so that this
     # process loads no other framework.
     os.environ.setdefault("KERAS_BACKEND", "torch")
-    from keras_vae.datasets import load_mnist
+    from keras_vae.data import load_mnist
 
     (x_train, _), (x_test, _) = load_mnist(path)
     return x_train.reshape(-1, 784), x_test.reshape(-1, 784)

@@ -42,7 +42,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def make_shards(directory: Path, gigabytes: float, mnist: str | None) -> int:
     """Writes train/ and test/ shards of uint8 images; returns the number of training images."""
-    from keras_vae.datasets import load_mnist
+    from keras_vae.data import load_mnist
 
     (x_train, _), (x_test, _) = load_mnist(mnist)
     base = np.rint(x_train[..., 0] * 255).astype("uint8")

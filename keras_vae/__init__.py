@@ -1,14 +1,14 @@
-"""keras_vae: Variational Autoencoders in Keras 3, on TensorFlow, PyTorch and JAX."""
+"""keras_vae: Variational Autoencoders in Keras 3, on TensorFlow, PyTorch and JAX.
 
-__version__ = "0.1.0"
+Every name below loads on first use, so that importing keras_vae (and `keras-vae --help`) loads
+no backend; see `keras_vae.lazy_imports`.
+"""
 
-from keras_vae import architectures, datasets, losses, metrics
-from keras_vae.architectures import get_architecture, list_architectures, register_architecture
-from keras_vae.build import build_vae
-from keras_vae.distribution import DataParallel, data_parallel
-from keras_vae.losses import get_loss, list_losses, register_loss
-from keras_vae.model import VAE
-from keras_vae.saving import load_vae
+from typing import TYPE_CHECKING
+
+from keras_vae import lazy_imports
+
+__version__ = "0.2.0.dev0"
 
 __all__ = [
     "VAE",
@@ -16,8 +16,10 @@ __all__ = [
     "__version__",
     "architectures",
     "build_vae",
+    "data",
     "data_parallel",
     "datasets",
+    "evaluation",
     "get_architecture",
     "get_loss",
     "list_architectures",
@@ -25,6 +27,46 @@ __all__ = [
     "load_vae",
     "losses",
     "metrics",
+    "plots",
     "register_architecture",
     "register_loss",
+    "training",
 ]
+
+__getattr__, __dir__ = lazy_imports.lazy_exports(
+    __name__,
+    {
+        "VAE": ".model",
+        "DataParallel": ".training.distribution",
+        "build_vae": ".build",
+        "data_parallel": ".training.distribution",
+        "get_architecture": ".architectures.registry",
+        "get_loss": ".losses.registry",
+        "list_architectures": ".architectures.registry",
+        "list_losses": ".losses.registry",
+        "load_vae": ".saving",
+        "register_architecture": ".architectures.registry",
+        "register_loss": ".losses.registry",
+    },
+    # `datasets` and `metrics` are the 0.1 names of `data` and `evaluation`.
+    submodules=(
+        "architectures",
+        "data",
+        "datasets",
+        "evaluation",
+        "losses",
+        "metrics",
+        "plots",
+        "training",
+    ),  # fmt: skip
+)
+lazy_imports.install()
+
+if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
+    from keras_vae import architectures, data, evaluation, losses, plots, training
+    from keras_vae.architectures import get_architecture, list_architectures, register_architecture
+    from keras_vae.build import build_vae
+    from keras_vae.losses import get_loss, list_losses, register_loss
+    from keras_vae.model import VAE
+    from keras_vae.saving import load_vae
+    from keras_vae.training.distribution import DataParallel, data_parallel

@@ -5,16 +5,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
+import typing
 from pathlib import Path
 
 import click
 import numpy as np
 
 import keras_vae
-from keras_vae.run_directory import RunDirectory
-from keras_vae.training import TrainingConfig
-
-DEFAULTS = TrainingConfig()  # one source for every default
+from keras_vae.training.config import Option, TrainingConfig, option_of, read_config
+from keras_vae.training.distribution import DataParallel
+from keras_vae.training.run_directory import RunDirectory
 
 
 class BadInput(click.ClickException):
@@ -75,58 +75,49 @@ def list_registered() -> None:
     click.echo("losses: " + ", ".join(keras_vae.list_losses()))
 
 
+def _config_value(option: Option):
+    """Returns a click callback that turns the flag's text into the config's value (None for
+    "none" among the choices)."""
+
+    def convert(ctx, param, value):
+        return None if value == "none" else value
+
+    return convert
+
+
+def _training_options(command):
+    """Adds one flag per `TrainingConfig` field (its name, type, default, help and allowed
+    values from the field and its `Option`), so that the CLI takes every option the config
+    has."""
+    types = typing.get_type_hints(TrainingConfig)
+    for field in reversed(dataclasses.fields(TrainingConfig)):
+        option = option_of(field)
+        if not option.command_line:
+            continue
+        kind = types[field.name]
+        kwargs = {"help": option.help, "default": field.default, "show_default": True}
+        if option.registry:
+            kwargs["callback"] = _registered(option.registry)
+        elif option.choices:
+            kwargs["type"] = click.Choice(["none" if c is None else c for c in option.choices])
+            kwargs["default"] = "none" if field.default is None else field.default
+            kwargs["callback"] = _config_value(option)
+        elif kind == (tuple[int, ...] | None):
+            kwargs.update(callback=_widths, show_default=False)
+        elif kind in (Path, Path | None):
+            kwargs["type"] = click.Path(exists=True, path_type=Path)
+        elif kind in (int, int | None):
+            kwargs["type"] = click.IntRange(min=option.min) if option.min is not None else int
+        elif kind is float:
+            kwargs["type"] = click.FloatRange(min=option.min, min_open=option.min_open)
+        if field.default is None:
+            kwargs["show_default"] = False
+        command = click.option(f"--{field.name.replace('_', '-')}", **kwargs)(command)
+    return command
+
+
 @main.command()
-@click.option(
-    "--architecture",
-    default=DEFAULTS.architecture,
-    show_default=True,
-    callback=_registered("architecture"),
-    help="A registered architecture (keras-vae list).",
-)
-@click.option(
-    "--latent-dim", default=DEFAULTS.latent_dim, show_default=True, type=click.IntRange(min=1)
-)
-@click.option("--hidden-units", callback=_widths, help="dense: comma-separated widths [512,256].")
-@click.option("--filters", callback=_widths, help="conv/resnet: comma-separated channels [32,64].")
-@click.option(
-    "--likelihood",
-    default=DEFAULTS.likelihood,
-    show_default=True,
-    callback=_registered("loss"),
-    help="bernoulli, gaussian (the original MSE+KL), laplace, continuous_bernoulli.",
-)
-@click.option(
-    "--beta",
-    default=DEFAULTS.beta,
-    show_default=True,
-    type=click.FloatRange(min=0),
-    help="KL weight.",
-)
-@click.option(
-    "--warmup-steps",
-    default=DEFAULTS.warmup_steps,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="Linear KL warm-up over this many optimizer steps.",
-)
-@click.option(
-    "--free-bits",
-    default=DEFAULTS.free_bits,
-    show_default=True,
-    type=click.FloatRange(min=0),
-    help="Nats per latent dimension not penalised.",
-)
-@click.option(
-    "--batch-size", default=DEFAULTS.batch_size, show_default=True, type=click.IntRange(min=1)
-)
-@click.option(
-    "--learning-rate",
-    default=DEFAULTS.learning_rate,
-    show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
-)
-@click.option("--epochs", default=DEFAULTS.epochs, show_default=True, type=click.IntRange(min=1))
-@click.option("--seed", default=DEFAULTS.seed, show_default=True, type=int)
+@_training_options
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -136,30 +127,8 @@ def list_registered() -> None:
 @click.option(
     "--resume",
     is_flag=True,
-    help="Continue the run in --out from its newest model to --epochs; its config.json "
-    "gives every other option.",
-)
-@click.option(
-    "--data",
-    type=click.Path(exists=True, path_type=Path),
-    help="A dataset .npz (x_train, x_test) or a directory of IDX files [MNIST].",
-)
-@click.option(
-    "--binarize",
-    type=click.Choice(["none", "static", "dynamic"]),
-    default="none",
-    show_default=True,
-    help="dynamic: a fresh Bernoulli draw of every training batch.",
-)
-@click.option(
-    "--checkpoint-every",
-    default=DEFAULTS.checkpoint_every,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Save a checkpoint every N epochs.",
-)
-@click.option(
-    "--limit", type=click.IntRange(min=1), help="Use only the first N train and test images."
+    help="Continue the run in --out from its newest model to --epochs; the run's saved "
+    "config gives every other option.",
 )
 @click.option(
     "--distribute",
@@ -180,7 +149,6 @@ def train(
     out: Path | None,
     overwrite: bool,
     resume: bool,
-    binarize: str,
     distribute: str,
     coordinator_address: str | None,
     num_processes: int | None,
@@ -193,39 +161,35 @@ def train(
     Example: KERAS_BACKEND=jax keras-vae train --architecture conv --epochs 10 --out runs/conv
     Later:   keras-vae train --out runs/conv --resume --epochs 20
     """
-    from keras_vae.distribution import DataParallel
-
     distribution = None
     if distribute == "data-parallel":
         distribution = DataParallel(coordinator_address, num_processes, process_id)
     elif coordinator_address or num_processes or process_id is not None:
         raise BadInput("--coordinator-address, --num-processes and --process-id need "
                        "--distribute data-parallel.")  # fmt: skip
-    from keras_vae.training import TrainingDiverged, read_config
-    from keras_vae.training import train as run_training
+    from keras_vae.training.run import TrainingDiverged
+    from keras_vae.training.run import train as run_training
 
     if resume:
         if out is None or not RunDirectory(out).config.exists():
-            raise BadInput("--resume needs --out DIR of an earlier run (with its config.json).")
+            raise BadInput(
+                "--resume needs --out DIR of an earlier run (with its "
+                f"{RunDirectory(out or '.').config.name})."
+            )
         with _user_errors():
             config = read_config(RunDirectory(out).config)
-        # The run's config.json gives every option not on this command line; train() refuses
+        # The run's saved config gives every option not on this command line; train() refuses
         # any given one that would change the model, the data or the objective.
         given = {
             name: value
-            for name, value in {**options, "binarize": _binarize_mode(binarize)}.items()
+            for name, value in options.items()
             if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
         }
         config = dataclasses.replace(config, out=out, distribution=distribution, **given)
     else:
         if out is None:
             out = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{options['architecture']}"
-        config = TrainingConfig(
-            out=out,
-            binarize=_binarize_mode(binarize),
-            distribution=distribution,
-            **options,
-        )
+        config = TrainingConfig(out=out, distribution=distribution, **options)
     with _user_errors():
         try:
             result = run_training(config, resume=resume, overwrite=overwrite)
@@ -239,11 +203,9 @@ def train(
     for name, value in sorted(result.test_metrics.items(), key=lambda item: item[0] != "loss"):
         label = "test -ELBO" if name == "loss" else f"test {name}"
         click.echo(f"{label:<20} {value:.2f} nats")
-    click.echo(f"{'outputs':<20} {result.out}/ (model.keras, log.csv, *.png, checkpoints/)")
-
-
-def _binarize_mode(choice: str) -> str | None:
-    return None if choice == "none" else choice
+    outputs = RunDirectory(result.out)
+    written = ", ".join(p.name for p in (outputs.model, outputs.log, outputs.checkpoints))
+    click.echo(f"{'outputs':<20} {result.out}/ ({written}, *.png)")
 
 
 @contextlib.contextmanager
@@ -290,8 +252,7 @@ class _TestSet:
 
 def _test_set(model_path: Path, model, data: Path | None, binarize: str) -> _TestSet:
     """Returns the test images for `model`: those of the run that trained it unless told."""
-    from keras_vae import datasets
-    from keras_vae.training import read_config
+    from keras_vae import data as datasets
 
     run = RunDirectory.of_model(model_path)
     config = read_config(run.config) if run else None
@@ -351,12 +312,12 @@ def generate(
 ) -> None:
     """Draw images from the prior of a trained model.
 
-    Example: keras-vae generate runs/conv/model.keras -n 64 --out grid.png --npz samples.npz
+    Example: keras-vae generate runs/conv -n 64 --out grid.png --npz samples.npz
     """
-    from keras_vae import visualize
+    from keras_vae import plots
 
     vae = _load(model)
-    images = visualize.write_samples(vae, _output_file(out), count, seed, temperature)
+    images = plots.write_samples(vae, _output_file(out), count, seed, temperature)
     if npz is not None:
         np.savez_compressed(_output_file(npz), x=images)
     click.echo(f"wrote {out}" + (f" and {npz} ({images.shape})" if npz else ""))
@@ -375,15 +336,15 @@ def reconstruct(
 ) -> None:
     """Show test images over their reconstructions.
 
-    Example: keras-vae reconstruct runs/conv/model.keras --out recon.png -n 16
+    Example: keras-vae reconstruct runs/conv --out recon.png -n 16
     """
-    from keras_vae import visualize
+    from keras_vae import plots
 
     vae = _load(model)
     x = _test_set(model, vae, data, binarize).images
     if first >= len(x):
         raise BadInput(f"--first {first} is past the last of the {len(x)} test images.")
-    visualize.write_reconstructions(vae, x[first : first + count], _output_file(out))
+    plots.write_reconstructions(vae, x[first : first + count], _output_file(out))
     click.echo(f"wrote {out}")
 
 
@@ -407,14 +368,14 @@ def interpolate(
 ) -> None:
     """Decode the straight line between two test images' posterior means.
 
-    Example: keras-vae interpolate runs/conv/model.keras --from 3 --to 7 --steps 10 --out i.png
+    Example: keras-vae interpolate runs/conv --from 3 --to 7 --steps 10 --out i.png
     """
-    from keras_vae import visualize
+    from keras_vae import plots
 
     vae = _load(model)
     x = _test_set(model, vae, data, binarize).images
     with _user_errors():
-        visualize.write_interpolation(vae, x, first, last, steps, _output_file(out))
+        plots.write_interpolation(vae, x, first, last, steps, _output_file(out))
     click.echo(f"wrote {out}")
 
 
@@ -431,22 +392,22 @@ def interpolate(
 def plot(model: Path, out: Path, data: Path | None, binarize: str) -> None:
     """Plot the latent space of the test set, a decoded latent grid, and the training curves.
 
-    Example: keras-vae plot runs/conv/model.keras --out runs/conv/plots
+    Example: keras-vae plot runs/conv --out runs/conv/plots
     """
-    from keras_vae import plots, visualize
+    from keras_vae import plots
 
     vae = _load(model)
     test = _test_set(model, vae, data, binarize)
     out.mkdir(parents=True, exist_ok=True)
     with _user_errors():
-        written = visualize.write_latent_plots(vae, test.images, test.labels, out)
+        written = plots.write_latent_plots(vae, test.images, test.labels, out)
     run = RunDirectory.of_model(model)
     if run and run.log.exists():
-        log = plots.read_training_log(run.log)
-        plots.plot_training_curves(log, out / "training_curves.png")
-        written.append(out / "training_curves.png")
+        curves = out / run.training_curves.name
+        plots.plot_training_curves(run.read_log(), curves)
+        written.append(curves)
     else:
-        click.echo(f"no log.csv beside {model}: training curves skipped", err=True)
+        click.echo(f"no {RunDirectory.LOG} beside {model}: training curves skipped", err=True)
     click.echo("wrote " + ", ".join(str(path) for path in written))
 
 
@@ -488,7 +449,7 @@ def evaluate(
     """Score a model on the test set: -ELBO, IWAE NLL, active units, classifier FID and IS.
 
     \b
-    Example: keras-vae evaluate runs/conv/model.keras --k 5000 --json runs/conv/eval.json
+    Example: keras-vae evaluate runs/conv --k 5000 --json runs/conv/eval.json
     """
     from keras_vae.evaluation import evaluate as run_evaluation
 

@@ -90,6 +90,6 @@ def as_float_images(
         support=None if eight_bit else (0.0, 1.0),
         what=what,
         taker=taker,
-        range_fix=_EIGHT_BIT + ", or store them as uint8",
+        range_fix="divide 0..255 images by 255, or store them as uint8",
     )
     return x.astype("float32") / 255.0 if eight_bit else x.astype("float32")

@@ -10,10 +10,12 @@ from pathlib import Path
 import keras
 
 from keras_vae.model import VAE
+from keras_vae.training.run_directory import RunDirectory
 
 
 def load_vae(path: str | os.PathLike) -> VAE:
-    """Returns the VAE saved at `path` by `model.save()` or a `keras-vae train` run.
+    """Returns the VAE saved at `path` by `model.save()`, or the final model of the
+    `keras-vae train` run whose directory `path` is.
 
     Raises:
         FileNotFoundError: nothing at `path`.
@@ -22,17 +24,17 @@ def load_vae(path: str | os.PathLike) -> VAE:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
-            f"No model at {path}; pass the model.keras that `keras-vae train` wrote "
-            "(or one of its checkpoints/epoch_NNN.keras)."
+            f"No model at {path}; pass the directory of a `keras-vae train` run, its "
+            f"{RunDirectory.MODEL}, or one of its checkpoints."
         )
     if path.is_dir():
-        path = path / "model.keras"
+        path = RunDirectory(path).model
         if not path.exists():
-            raise FileNotFoundError(f"{path.parent} is a directory without a model.keras.")
+            raise FileNotFoundError(f"{path.parent} is a directory without a {RunDirectory.MODEL}.")
     if not zipfile.is_zipfile(path):
         raise ValueError(
             f"{path} is not a .keras model file (not a zip archive); it may be truncated or "
-            "something else. Pass a model.keras written by `keras-vae train` or model.save()."
+            "something else. Pass a model written by `keras-vae train` or model.save()."
         )
     try:
         model = keras.models.load_model(path)

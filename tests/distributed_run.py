@@ -29,9 +29,9 @@ if keras.backend.backend() == "tensorflow" and os.environ.get("TF_LOGICAL_CPUS")
         cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)]
     )
 
-from keras_vae import training
-from keras_vae.distribution import DataParallel
 from keras_vae.training import TrainingConfig, train
+from keras_vae.training import run as training_run
+from keras_vae.training.distribution import DataParallel
 
 parser = argparse.ArgumentParser()
 parser.add_argument("data")
@@ -51,7 +51,7 @@ config = TrainingConfig(
     data=Path(args.data), out=Path(args.out), hidden_units=(32,), latent_dim=2, batch_size=BATCH,
     epochs=2, seed=7, checkpoint_every=1, verbose=0, distribution=spec, learning_rate=3e-3,
 )  # fmt: skip
-build_model = training.build_model
+build_model = training_run.build_model
 
 
 def build_model_with_sgd(config, input_shape):
@@ -60,7 +60,7 @@ def build_model_with_sgd(config, input_shape):
     return model
 
 
-training.build_model = build_model_with_sgd
+training_run.build_model = build_model_with_sgd  # where train() looks it up
 
 backend = keras.backend.backend()
 replica_batches = []

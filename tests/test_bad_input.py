@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from keras_vae import build_vae, get_architecture, get_loss, load_vae
 from keras_vae.cli import main
-from keras_vae.datasets import load_images
+from keras_vae.data import load_images
 from keras_vae.training import TrainingConfig, train
 from tests.helpers import write_strokes_npz
 

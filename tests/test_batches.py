@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from keras_vae.batches import ImageBatches
+from keras_vae.data import ImageBatches
 
 
 def batch_sizes(batches):

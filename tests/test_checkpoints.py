@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from keras_vae import build_vae, load_vae
 from keras_vae.atomic_files import save_atomically
-from keras_vae.checkpoints import latest_checkpoint, save_checkpoint
 from keras_vae.cli import main
 from keras_vae.training import TrainingConfig, TrainingDiverged, train
+from keras_vae.training.checkpoints import latest_checkpoint, save_checkpoint
 from tests.helpers import backend_env, write_strokes_npz
 
 # Resumed and uninterrupted runs do the same float32 operations in the same order on one CPU
@@ -237,10 +237,11 @@ def test_resume_refuses_options_that_change_the_run(dataset, tmp_path):
 
 
 def test_config_json_is_replaced_atomically(tmp_path, monkeypatch):
-    from keras_vae import atomic_files, training
+    from keras_vae import atomic_files
+    from keras_vae.training.config import write_config
 
     path = tmp_path / "config.json"
-    training._write_config(TrainingConfig(latent_dim=2), path)
+    write_config(TrainingConfig(latent_dim=2), path, "jax")
     before = path.read_text()
 
     def crash(*args):  # a kill between writing the new file and renaming it into place
@@ -248,5 +249,5 @@ def test_config_json_is_replaced_atomically(tmp_path, monkeypatch):
 
     monkeypatch.setattr(atomic_files.os, "replace", crash)
     with pytest.raises(OSError, match="killed"):
-        training._write_config(TrainingConfig(latent_dim=5), path)
+        write_config(TrainingConfig(latent_dim=5), path, "jax")
     assert path.read_text() == before

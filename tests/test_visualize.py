@@ -1,10 +1,11 @@
-"""keras_vae.visualize: what the figures show is computed correctly."""
+"""keras_vae.plots: what the figures show is computed correctly."""
 
 import numpy as np
 import pytest
 
 from keras_vae import build_vae
-from keras_vae.visualize import interpolate, latent_projection, sample_images
+from keras_vae.inference import sample_images
+from keras_vae.plots import interpolate, latent_projection
 from tests.helpers import assert_all_close
 
 

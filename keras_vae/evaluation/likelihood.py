@@ -1,4 +1,5 @@
-"""Numbers a researcher would cite: -ELBO, the IWAE bound, active units, classifier FID and IS.
+"""How well a VAE models its test images: the negative ELBO, the IWAE bound on the negative
+log-likelihood, active units and KL per dimension.
 
 All likelihood figures are in nats per image; on dynamically binarised MNIST the negative ELBO
 and the IWAE bound (k = 5000) are the figures published papers report.
@@ -13,17 +14,12 @@ import numpy as np
 from keras import ops
 
 from keras_vae.backend import inference_mode
-from keras_vae.classifier import MNISTClassifier
 from keras_vae.images import check_images
+from keras_vae.inference import in_batches, posterior_means
 from keras_vae.losses import kl_divergence
 from keras_vae.model import VAE
 
 _LOG_2PI = math.log(2.0 * math.pi)
-
-
-def _batches(x: np.ndarray, batch_size: int):
-    for start in range(0, len(x), batch_size):
-        yield x[start : start + batch_size]
 
 
 def _log_normal(z, mean, log_var):
@@ -45,7 +41,7 @@ def negative_elbo(
     totals: dict[str, float] = {}
     noise = np.random.default_rng(seed)
     with inference_mode():
-        for batch in _batches(x, batch_size):
+        for batch in in_batches(x, batch_size):
             epsilon = noise.standard_normal((len(batch), model.latent_dim), dtype="float32")
             terms = model.compute_loss_terms(batch, training=False, epsilon=epsilon)
             for name in ["loss"] + [term.name for term in model.loss_terms]:
@@ -72,7 +68,7 @@ class _LogImportanceWeights(keras.Model):
         batch, latent_dim = ops.shape(x)[0], vae.latent_dim
         z_mean, z_log_var = vae.encode(x)  # the log-variance clipped as in training
         epsilon = keras.random.normal((draws, batch, latent_dim), seed=self.seed_generator)
-        z = z_mean[None] + ops.exp(0.5 * z_log_var)[None] * epsilon
+        z = vae.reparameterize(z_mean[None], z_log_var[None], epsilon)
         # float32 as in training, whatever the networks compute in (mixed precision).
         params = ops.cast(vae.decoder(ops.reshape(z, (-1, latent_dim))), "float32")
         repeated_x = ops.reshape(
@@ -129,18 +125,6 @@ def iwae_nll(
     return float(-np.mean(log_mean_w))
 
 
-def posterior_means(model: VAE, x: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarray, ...]:
-    """Returns (N, latent_dim) z_mean and z_log_var of q(z | x) for every image."""
-    check_images(x, model.image_shape, what="images to evaluate")
-    means, log_vars = [], []
-    with inference_mode():
-        for batch in _batches(x, batch_size):
-            z_mean, z_log_var = model.encode(batch)
-            means.append(ops.convert_to_numpy(z_mean))
-            log_vars.append(ops.convert_to_numpy(z_log_var))
-    return np.concatenate(means), np.concatenate(log_vars)
-
-
 def active_units(model: VAE, x: np.ndarray, threshold: float = 0.01) -> tuple[int, np.ndarray]:
     """Returns the number of active latent units and each unit's activity.
 
@@ -156,67 +140,3 @@ def kl_per_dimension(model: VAE, x: np.ndarray) -> np.ndarray:
     """Returns (latent_dim,) the mean analytic KL(q(z_u | x) || N(0, 1)) over `x`, in nats."""
     z_mean, z_log_var = posterior_means(model, x)
     return ops.convert_to_numpy(kl_divergence(z_mean, z_log_var)).astype("float64").mean(axis=0)
-
-
-def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
-    """Returns the Fréchet distance between Gaussians fitted to two (N, d) feature sets.
-
-    ||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)), with the trace of the matrix square
-    root taken from the eigenvalues of S_a^(1/2) S_b S_a^(1/2), which is symmetric, so no
-    complex round-off arises as with scipy.linalg.sqrtm.
-    """
-    features_a, features_b = np.asarray(features_a, "float64"), np.asarray(features_b, "float64")
-    if len(features_a) < 2 or len(features_b) < 2:
-        raise ValueError("The Fréchet distance needs at least two feature vectors on each side.")
-    mean_a, mean_b = features_a.mean(axis=0), features_b.mean(axis=0)
-    cov_a = np.cov(features_a, rowvar=False)
-    cov_b = np.cov(features_b, rowvar=False)
-    eigenvalues, eigenvectors = np.linalg.eigh(cov_a)
-    sqrt_a = (eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ eigenvectors.T
-    middle = sqrt_a @ cov_b @ sqrt_a
-    trace_sqrt = np.sum(np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0.0, None)))
-    return float(
-        np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * trace_sqrt
-    )
-
-
-def fid(
-    images_a: np.ndarray, images_b: np.ndarray, classifier: MNISTClassifier | None = None
-) -> float:
-    """Returns the classifier FID between two sets of 28x28x1 images in [0, 1].
-
-    Features are the shipped MNIST classifier's 128-d penultimate layer (not Inception's), so the
-    value compares keras_vae models with each other, not with Inception FIDs in papers.
-    """
-    classifier = classifier or MNISTClassifier()
-    features_a, _ = classifier.features_and_probabilities(images_a)
-    features_b, _ = classifier.features_and_probabilities(images_b)
-    return frechet_distance(features_a, features_b)
-
-
-def inception_score(
-    images: np.ndarray, classifier: MNISTClassifier | None = None, splits: int = 10
-) -> tuple[float, float]:
-    """Returns the classifier Inception Score of 28x28x1 images: mean and std over `splits`.
-
-    exp E_x KL(p(y | x) || p(y)) with the shipped MNIST classifier's softmax; at most 10 (the
-    number of classes), reached by confident predictions spread evenly over the digits.
-    """
-    classifier = classifier or MNISTClassifier()
-    _, probabilities = classifier.features_and_probabilities(images)
-    return inception_score_from_probabilities(probabilities, splits)
-
-
-def inception_score_from_probabilities(
-    probabilities: np.ndarray, splits: int = 10
-) -> tuple[float, float]:
-    """Returns exp E_x KL(p(y | x) || p(y)) of (N, classes) predictions: mean, std over splits."""
-    probabilities = np.asarray(probabilities, "float64")
-    if len(probabilities) < splits:
-        raise ValueError(f"Need at least {splits} images for {splits} splits.")
-    scores = []
-    for part in np.array_split(probabilities, splits):
-        marginal = part.mean(axis=0, keepdims=True)
-        kl = np.sum(part * (np.log(part + 1e-12) - np.log(marginal + 1e-12)), axis=1)
-        scores.append(math.exp(kl.mean()))
-    return float(np.mean(scores)), float(np.std(scores))

@@ -80,21 +80,3 @@ class MNISTClassifier:
         """Returns the fraction of `images` classified as their `labels`."""
         _, probabilities = self.features_and_probabilities(images)
         return float(np.mean(probabilities.argmax(axis=1) == np.asarray(labels)))
-
-
-def train_classifier(
-    x_train: np.ndarray, y_train: np.ndarray, epochs: int = 12, seed: int = 0
-) -> keras.Model:
-    """Returns the classifier trained on `x_train`, `y_train` (Adam, cross-entropy)."""
-    keras.utils.set_random_seed(seed)
-    model = build_classifier()
-    schedule = keras.optimizers.schedules.CosineDecay(
-        1e-3, decay_steps=epochs * int(np.ceil(len(x_train) / 128))
-    )
-    model.compile(
-        optimizer=keras.optimizers.Adam(schedule),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    model.fit(x_train, y_train, batch_size=128, epochs=epochs, shuffle=True, verbose=2)
-    return model

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from collections.abc import Sequence
@@ -75,15 +74,6 @@ def plot_reconstructions(
     _save(figure, path)
 
 
-def read_training_log(path: str | os.PathLike) -> dict[str, list[float]]:
-    """Reads a Keras `CSVLogger` file into {column: values}."""
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        return {}
-    return {key: [float(row[key]) for row in rows] for key in rows[0]}
-
-
 def plot_training_curves(
     log: dict[str, Sequence[float]],
     path: str | os.PathLike,
@@ -92,7 +82,7 @@ def plot_training_curves(
     """Writes one panel per metric (loss, each term), train and validation, against epoch.
 
     Args:
-        log: {metric: per-epoch values}, as `read_training_log` or `History.history` give.
+        log: {metric: per-epoch values}, as `RunDirectory.read_log` or `History.history` give.
         path: the PNG to write.
         title: the figure title.
     """

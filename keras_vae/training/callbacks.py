@@ -11,7 +11,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from keras_vae.checkpoints import save_checkpoint
+from keras_vae.training.checkpoints import save_checkpoint
 
 
 class Checkpoint(keras.callbacks.Callback):

@@ -1,6 +1,8 @@
-"""What a trained VAE learned, as PNGs: samples, reconstructions, interpolations, latent space.
+"""What to draw of a trained VAE, as PNGs: samples, reconstructions, interpolations, the latent
+space, and a finished run's figures.
 
-Each `write_*` function computes what it shows with the model and draws it with `plots`.
+Each `write_*` function computes what it shows with the model (`keras_vae.inference`) and
+draws it with `keras_vae.plots.drawing`.
 """
 
 from __future__ import annotations
@@ -9,22 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from keras import ops
 
-from keras_vae import plots
-from keras_vae.backend import inference_mode
-from keras_vae.metrics import posterior_means
+from keras_vae.inference import decode_images, posterior_means, reconstruct_images, sample_images
 from keras_vae.model import VAE
-
-
-def _numpy(x) -> np.ndarray:
-    return ops.convert_to_numpy(x).astype("float32")
-
-
-def sample_images(model: VAE, n: int, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
-    """Returns (n, H, W, C) mean images decoded from z ~ N(0, temperature^2 I), as NumPy."""
-    with inference_mode():
-        return _numpy(model.sample(n, seed=seed, temperature=temperature))
+from keras_vae.plots import drawing
+from keras_vae.training.run_directory import RunDirectory
 
 
 def write_samples(
@@ -35,15 +26,14 @@ def write_samples(
     title = "Samples from the prior" + (
         f" (temperature {temperature:g})" if temperature != 1 else ""
     )
-    plots.plot_image_grid(images, path, title)
+    drawing.plot_image_grid(images, path, title)
     return images
 
 
 def write_reconstructions(model: VAE, x: np.ndarray, path: Path) -> None:
     """Writes the images `x` over their reconstructions from the posterior mean."""
-    with inference_mode():
-        reconstructions = _numpy(model.reconstruct(x))
-    plots.plot_reconstructions(x, reconstructions, path, "Test images and their reconstructions")
+    reconstructions = reconstruct_images(model, x)
+    drawing.plot_reconstructions(x, reconstructions, path, "Test images and their reconstructions")
 
 
 def interpolate(model: VAE, x_from: np.ndarray, x_to: np.ndarray, steps: int) -> np.ndarray:
@@ -53,8 +43,7 @@ def interpolate(model: VAE, x_from: np.ndarray, x_to: np.ndarray, steps: int) ->
     z_mean, _ = posterior_means(model, np.stack([x_from, x_to]))
     weights = np.linspace(0.0, 1.0, steps, dtype="float32")[:, None]
     z = (1.0 - weights) * z_mean[0] + weights * z_mean[1]
-    with inference_mode():
-        return _numpy(model.decode(z))
+    return decode_images(model, z)
 
 
 def write_interpolation(
@@ -66,7 +55,7 @@ def write_interpolation(
             raise ValueError(f"Image index {index} is out of range: the set has {len(x)} images.")
     path_images = interpolate(model, x[first], x[last], steps)
     row = np.concatenate([x[first : first + 1], path_images, x[last : last + 1]])
-    plots.plot_interpolation(
+    drawing.plot_interpolation(
         row,
         path,
         f"Test image {first} to {last}: originals at the ends, {steps} decoded steps between",
@@ -119,7 +108,7 @@ def write_latent_plots(
     """
     z_mean, _ = posterior_means(model, x)
     view = latent_projection(z_mean)
-    plots.plot_latent_space(
+    drawing.plot_latent_space(
         view.project(z_mean),
         labels,
         out / "latent_space.png",
@@ -140,9 +129,8 @@ def write_latent_plots(
         ],
         "float32",
     )
-    with inference_mode():
-        images = _numpy(model.decode(z))
-    plots.plot_manifold(
+    images = decode_images(model, z)
+    drawing.plot_manifold(
         images,
         (horizontal, vertical),
         out / "manifold.png",
@@ -150,3 +138,11 @@ def write_latent_plots(
         view.labels,
     )
     return [out / "latent_space.png", out / "manifold.png"]
+
+
+def write_run_figures(model: VAE, x_test: np.ndarray, history: dict, run: RunDirectory) -> None:
+    """Writes a finished run's samples, reconstructions of the first test images, and
+    training curves to their places in the run directory."""
+    write_samples(model, run.samples)
+    write_reconstructions(model, x_test[:12], run.reconstructions)
+    drawing.plot_training_curves(history, run.training_curves)

@@ -1,4 +1,5 @@
-"""The evaluation report of a trained VAE: every metric of `keras_vae.metrics` on a test set."""
+"""The evaluation report of a trained VAE: every likelihood and sample-quality figure on a
+test set, as a table or JSON."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_vae import metrics
-from keras_vae.classifier import IMAGE_SHAPE, MNISTClassifier
-from keras_vae.datasets import is_mnist_test_set
+from keras_vae.data.mnist import is_mnist_test_set
+from keras_vae.evaluation import likelihood, sample_quality
+from keras_vae.evaluation.classifier import IMAGE_SHAPE, MNISTClassifier
+from keras_vae.inference import sample_images
 from keras_vae.model import VAE
-from keras_vae.visualize import sample_images
 
 
 @dataclass(frozen=True)
@@ -96,14 +97,14 @@ def evaluate(
             otherwise. None: MNIST's exact test set (checked by its SHA-256) or not.
     """
     iwae_x = x_test if iwae_images is None else x_test[:iwae_images]
-    elbo = metrics.negative_elbo(model, x_test, seed=seed)
+    elbo = likelihood.negative_elbo(model, x_test, seed=seed)
     negative_elbo = elbo.pop("loss")
     iwae_elbo = (
         negative_elbo
         if iwae_x is x_test
-        else metrics.negative_elbo(model, iwae_x, seed=seed)["loss"]
+        else likelihood.negative_elbo(model, iwae_x, seed=seed)["loss"]
     )
-    units, _ = metrics.active_units(model, x_test)
+    units, _ = likelihood.active_units(model, x_test)
     reference = x_test if fid_reference is None else fid_reference
     note = None
     if tuple(x_test.shape[1:]) != IMAGE_SHAPE:
@@ -114,19 +115,19 @@ def evaluate(
     if note is None:
         classifier = classifier or MNISTClassifier()
         samples = sample_images(model, generated_images, seed=seed)
-        fid = metrics.fid(samples, reference, classifier)
-        score, score_std = metrics.inception_score(samples, classifier)
+        fid = sample_quality.fid(samples, reference, classifier)
+        score, score_std = sample_quality.inception_score(samples, classifier)
     return Evaluation(
         test_images=len(x_test),
         negative_elbo=negative_elbo,
         terms=elbo,
-        iwae_nll=metrics.iwae_nll(model, iwae_x, k=k, seed=seed),
+        iwae_nll=likelihood.iwae_nll(model, iwae_x, k=k, seed=seed),
         iwae_k=k,
         iwae_images=len(iwae_x),
         iwae_images_negative_elbo=iwae_elbo,
         active_units=units,
         latent_dim=model.latent_dim,
-        kl_per_dimension=tuple(float(v) for v in metrics.kl_per_dimension(model, x_test)),
+        kl_per_dimension=tuple(float(v) for v in likelihood.kl_per_dimension(model, x_test)),
         classifier_fid=fid,
         inception_score=score,
         inception_score_std=score_std,

@@ -1,0 +1,35 @@
+"""Evaluating a trained VAE: likelihood figures (-ELBO, the IWAE bound, active units, KL per
+dimension), sample quality (classifier FID and IS) and the report that gathers them."""
+
+from keras_vae.evaluation.classifier import MNISTClassifier
+from keras_vae.evaluation.likelihood import (
+    active_units,
+    iwae_nll,
+    kl_per_dimension,
+    log_importance_weights,
+    negative_elbo,
+)
+from keras_vae.evaluation.report import Evaluation, evaluate
+from keras_vae.evaluation.sample_quality import (
+    fid,
+    frechet_distance,
+    inception_score,
+    inception_score_from_probabilities,
+)
+from keras_vae.inference import posterior_means  # where 0.1's keras_vae.metrics had it
+
+__all__ = [
+    "Evaluation",
+    "MNISTClassifier",
+    "active_units",
+    "evaluate",
+    "fid",
+    "frechet_distance",
+    "inception_score",
+    "inception_score_from_probabilities",
+    "iwae_nll",
+    "kl_per_dimension",
+    "log_importance_weights",
+    "negative_elbo",
+    "posterior_means",
+]

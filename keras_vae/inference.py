@@ -1,0 +1,53 @@
+"""A trained VAE's outputs as NumPy arrays, computed batch by batch without gradients: what
+the evaluation and the figures both read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from keras import ops
+
+from keras_vae.backend import inference_mode
+from keras_vae.images import check_images
+from keras_vae.model import VAE
+
+
+def in_batches(x: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
+    """Yields consecutive slices of `x` of `batch_size` (the last may be smaller)."""
+    for start in range(0, len(x), batch_size):
+        yield x[start : start + batch_size]
+
+
+def _numpy(x) -> np.ndarray:
+    return ops.convert_to_numpy(x).astype("float32")
+
+
+def posterior_means(model: VAE, x: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarray, ...]:
+    """Returns (N, latent_dim) z_mean and z_log_var of q(z | x) for every image."""
+    check_images(x, model.image_shape, what="images to encode")
+    means, log_vars = [], []
+    with inference_mode():
+        for batch in in_batches(x, batch_size):
+            z_mean, z_log_var = model.encode(batch)
+            means.append(ops.convert_to_numpy(z_mean))
+            log_vars.append(ops.convert_to_numpy(z_log_var))
+    return np.concatenate(means), np.concatenate(log_vars)
+
+
+def sample_images(model: VAE, n: int, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
+    """Returns (n, H, W, C) mean images decoded from z ~ N(0, temperature^2 I)."""
+    with inference_mode():
+        return _numpy(model.sample(n, seed=seed, temperature=temperature))
+
+
+def decode_images(model: VAE, z: np.ndarray) -> np.ndarray:
+    """Returns the mean images (N, H, W, C) of p(x | z) for (N, latent_dim) codes `z`."""
+    with inference_mode():
+        return _numpy(model.decode(z))
+
+
+def reconstruct_images(model: VAE, x: np.ndarray) -> np.ndarray:
+    """Returns the mean images decoded from the posterior means of `x`."""
+    with inference_mode():
+        return _numpy(model.reconstruct(x))

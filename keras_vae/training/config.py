@@ -1,0 +1,137 @@
+"""`TrainingConfig`, everything that defines a run, and its `config.json`.
+
+Each field's `Option` says how it appears on the command line, so that `keras-vae train` takes
+every option the config has (a field added here is a new flag, with its help and checks). This
+module imports neither Keras nor a backend: the CLI builds its `--help` from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from keras_vae.atomic_files import write_text_atomically
+from keras_vae.data.binarize import BINARIZE_CHOICES
+from keras_vae.training.distribution import DataParallel
+
+
+@dataclass(frozen=True)
+class Option:
+    """How a `TrainingConfig` field appears on the command line, and its allowed values.
+
+    Attributes:
+        help: the flag's help text.
+        min: the smallest value allowed (numbers).
+        min_open: the minimum itself is not allowed.
+        registry: "architecture" or "loss": the value is a name registered there.
+        choices: the allowed values; None among them is spelled "none".
+        resumable: a resumed run may change it (the others define the model, data, objective).
+        command_line: False for fields set through other flags or left to the library.
+    """
+
+    help: str = ""
+    min: float | None = None
+    min_open: bool = False
+    registry: str | None = None
+    choices: tuple | None = None
+    resumable: bool = False
+    command_line: bool = True
+
+
+def _field(default, **option):
+    return field(default=default, metadata={"option": Option(**option)})
+
+
+def option_of(config_field: dataclasses.Field) -> Option:
+    """Returns the `Option` of a `TrainingConfig` field."""
+    return config_field.metadata["option"]
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything that defines a run. Defaults follow the original project (batch 128, Adam
+    1e-3, 50 epochs) with a Bernoulli likelihood; `likelihood="gaussian"` is its MSE + KL."""
+
+    architecture: str = _field(
+        "dense", help="A registered architecture (keras-vae list).", registry="architecture"
+    )
+    latent_dim: int = _field(16, help="Size of the latent z.", min=1)
+    # dense widths / conv and resnet channels; the architecture's default if None
+    hidden_units: tuple[int, ...] | None = _field(
+        None, help="dense: comma-separated widths [512,256]."
+    )
+    filters: tuple[int, ...] | None = _field(
+        None, help="conv/resnet: comma-separated channels [32,64]."
+    )
+    likelihood: str = _field(
+        "bernoulli",
+        help="bernoulli, gaussian (the original MSE+KL), laplace, continuous_bernoulli.",
+        registry="loss",
+    )
+    beta: float = _field(1.0, help="KL weight.", min=0)
+    warmup_steps: int = _field(0, help="Linear KL warm-up over this many optimizer steps.", min=0)
+    free_bits: float = _field(0.0, help="Nats per latent dimension not penalised.", min=0)
+    batch_size: int = _field(128, help="Images per optimizer step.", min=1)
+    learning_rate: float = _field(1e-3, help="Adam's learning rate.", min=0, min_open=True)
+    epochs: int = _field(50, help="Train up to this many epochs.", min=1, resumable=True)
+    seed: int = _field(0, help="Seed of the weights, batch order and sampling noise.")
+    out: Path = _field(
+        Path("runs/mnist"), help="Output directory.", resumable=True, command_line=False
+    )
+    data: Path | None = _field(
+        None, help="A dataset .npz (x_train, x_test) or a directory of IDX files [MNIST]."
+    )
+    binarize: str | None = _field(
+        None,
+        help="dynamic: a fresh Bernoulli draw of every training batch.",
+        choices=BINARIZE_CHOICES,
+    )
+    checkpoint_every: int = _field(
+        5, help="Save a checkpoint every N epochs.", min=1, resumable=True
+    )
+    limit: int | None = _field(None, help="Use only the first N train and test images.", min=1)
+    # data-parallel over devices/hosts; None: one device (the CLI's --distribute and JAX flags)
+    distribution: DataParallel | None = _field(None, resumable=True, command_line=False)
+    verbose: int | str = _field("auto", resumable=True, command_line=False)  # Keras's fit()
+
+    def architecture_kwargs(self) -> dict:
+        """Returns the keyword arguments this config passes to the architecture factory."""
+        kwargs = {}
+        if self.hidden_units is not None:
+            if self.architecture != "dense":
+                raise ValueError(
+                    "hidden_units applies to the dense architecture only; use filters."
+                )
+            kwargs["hidden_units"] = tuple(self.hidden_units)
+        if self.filters is not None:
+            if self.architecture not in ("conv", "resnet"):
+                raise ValueError("filters applies to the conv and resnet architectures only.")
+            kwargs["filters"] = tuple(self.filters)
+        return kwargs
+
+
+def read_config(path: Path) -> TrainingConfig:
+    """Returns the TrainingConfig a run wrote to its `config.json`."""
+    fields = json.loads(Path(path).read_text())
+    names = {f.name for f in dataclasses.fields(TrainingConfig)}
+    fields = {k: v for k, v in fields.items() if k in names}
+    for name in ("hidden_units", "filters"):
+        if fields.get(name) is not None:
+            fields[name] = tuple(fields[name])
+    for name in ("out", "data"):
+        if fields.get(name) is not None:
+            fields[name] = Path(fields[name])
+    if fields.get("distribution") is not None:
+        fields["distribution"] = DataParallel(**fields["distribution"])
+    return TrainingConfig(**fields)
+
+
+def write_config(config: TrainingConfig, path: Path, backend: str) -> None:
+    """Writes `config` as JSON to `path` (atomically), noting the backend that trained it."""
+    fields = {
+        k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(config).items()
+    }
+    fields["backend"] = backend
+    write_text_atomically(path, json.dumps(fields, indent=2) + "\n")

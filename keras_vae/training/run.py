@@ -1,0 +1,207 @@
+"""One training run, from data to saved model, log and figures: `train`."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from keras_vae.atomic_files import save_atomically
+from keras_vae.backend import Replicas
+from keras_vae.data import ImageBatches, ShardedImages, steps_per_epoch
+from keras_vae.images import check_images
+from keras_vae.model import VAE
+from keras_vae.plots import write_run_figures
+from keras_vae.training.callbacks import Checkpoint, EpochTimer, StopOnNonFiniteLoss
+from keras_vae.training.checkpoints import latest_checkpoint
+from keras_vae.training.config import TrainingConfig, write_config
+from keras_vae.training.distribution import distribution_scope
+from keras_vae.training.resume import check_resumable, resume_point
+from keras_vae.training.run_directory import RunDirectory
+from keras_vae.training.start import build_model, initialize_output_bias, load_data
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What a run produced: the model, its history and where the files are."""
+
+    model: VAE
+    history: dict[str, list[float]]
+    test_metrics: dict[str, float]
+    train_images_per_second: float
+    out: Path
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; training stopped and kept its last good checkpoint."""
+
+
+def train(config: TrainingConfig, resume: bool = False, overwrite: bool = False) -> TrainingResult:
+    """Trains a VAE as `config` says and writes its run directory `config.out`
+    (`RunDirectory`): the final model, checkpoints every `checkpoint_every` epochs and the
+    pointer to the newest, the per-epoch log, the config, and figures of samples,
+    reconstructions and training curves. Every model file is written atomically, so a kill at
+    any moment leaves the previous complete one.
+
+    Args:
+        config: the run.
+        resume: continue the run in `config.out` from its newest saved model (weights,
+            optimizer state, step count, so a KL warm-up continues, and the sampling noise's
+            random state) up to `config.epochs`; the batches come in the order the
+            uninterrupted run would have used, and the log keeps one row per epoch.
+        overwrite: allow a new run in a non-empty `config.out` (its files are replaced).
+
+    Raises:
+        FileExistsError: `config.out` is not empty and neither `resume` nor `overwrite` is set.
+        ValueError: bad data or settings, or an unwritable `config.out`; the message says which.
+        TrainingDiverged: the loss became NaN or infinite (the message names the step).
+    """
+    with distribution_scope(config.distribution) as replicas:
+        return _train(config, resume, overwrite, replicas)
+
+
+def _train(
+    config: TrainingConfig, resume: bool, overwrite: bool, replicas: Replicas
+) -> TrainingResult:
+    run = RunDirectory(config.out)
+    # In a data-parallel run every process trains; only the chief writes files.
+    chief = replicas.is_chief
+    _check_request(config, run, resume, overwrite, chief)
+    keras.utils.set_random_seed(config.seed)
+    x_train, x_test = _training_data(config, replicas)
+    if chief:  # only once the data is known good, so that bad input loses no earlier run
+        run.prepare(replace=overwrite)
+    model, initial_epoch = _model_to_train(config, run, x_train, resume, replicas)
+    if chief:
+        write_config(config, run.config, keras.backend.backend())
+    # Every process saves and draws alike, as a multi-host JAX run needs all of them in each
+    # computation (saving included); those other than the chief write to a scratch directory.
+    files = run if chief else RunDirectory(tempfile.mkdtemp(prefix="keras_vae_replica_"))
+    try:
+        batches = _batches(config, x_train, initial_epoch, replicas)
+        epoch_times, divergence = EpochTimer(), StopOnNonFiniteLoss()
+        history = model.fit(
+            batches,
+            shuffle=False,  # the batches shuffle themselves, by (seed, epoch)
+            epochs=config.epochs,
+            initial_epoch=initial_epoch,
+            validation_data=(x_test,),
+            validation_batch_size=config.batch_size,
+            callbacks=[
+                keras.callbacks.CSVLogger(str(files.log), append=resume and chief),
+                divergence,
+                Checkpoint(files.checkpoints, every=config.checkpoint_every),
+                epoch_times,
+            ],
+            verbose=config.verbose if chief else 0,
+        )
+        if divergence.stopped_at is not None:
+            raise TrainingDiverged(_divergence_message(divergence.stopped_at, config, run))
+        save_atomically(model, files.model)
+        full_history = files.read_log()
+        write_run_figures(model, x_test, full_history, files)
+    finally:
+        if not chief:
+            shutil.rmtree(files.path, ignore_errors=True)
+    return TrainingResult(
+        model=model,
+        history=full_history,
+        # The last validation pass already scored the final weights on the test set.
+        test_metrics={k[4:]: v[-1] for k, v in history.history.items() if k.startswith("val_")},
+        train_images_per_second=epoch_times.images_per_second(batches.images_per_epoch),
+        out=run.path,
+    )
+
+
+def _check_request(
+    config: TrainingConfig, run: RunDirectory, resume: bool, overwrite: bool, chief: bool
+) -> None:
+    """Raises unless the run directory can take what is asked: a new run, or a resumed one."""
+    if resume and overwrite:
+        raise ValueError("--resume continues a run and --overwrite replaces it; pass one.")
+    if chief and not resume and not overwrite and run.has_files():
+        raise FileExistsError(
+            f"{run.path} is not empty; choose another --out, or pass --resume (continue that "
+            "run) or --overwrite (replace its files)."
+        )
+    if resume:
+        check_resumable(config, run)
+
+
+def _training_data(config: TrainingConfig, replicas: Replicas) -> tuple[np.ndarray, np.ndarray]:
+    """Returns the training and test images, checked against each other and the batch size."""
+    (x_train, _), (x_test, _) = load_data(config)
+    # The loaders have checked each split's pixels; the splits must also agree in shape.
+    check_images(
+        x_test, x_train.shape[1:], what="test images", taker="a model of the training images"
+    )
+    if len(x_train) < config.batch_size:
+        raise ValueError(
+            f"batch_size {config.batch_size} is larger than the {len(x_train)} training images; "
+            "lower --batch-size."
+        )
+    if config.batch_size % replicas.count:
+        raise ValueError(
+            f"batch_size {config.batch_size} does not split evenly between {replicas.count} "
+            "replicas; pass a multiple of the number of devices."
+        )
+    return x_train, x_test
+
+
+def _model_to_train(
+    config: TrainingConfig, run: RunDirectory, x_train, resume: bool, replicas: Replicas
+) -> tuple[VAE, int]:
+    """Returns the model to fit and the epoch it starts at: resumed from `run`, or new."""
+    if not resume:
+        model = build_model(config, tuple(x_train.shape[1:]))
+        initialize_output_bias(model, x_train)
+        return model, 0
+    steps = steps_per_epoch(len(x_train), config.batch_size, replicas.count)
+    model, initial_epoch = resume_point(run.path, steps, set_aside_damaged=replicas.is_chief)
+    if initial_epoch >= config.epochs:
+        raise ValueError(
+            f"The run in {run.path} has already trained {initial_epoch} epochs; pass --epochs "
+            f"above {initial_epoch} to train further."
+        )
+    check_images(x_train[:1], model.image_shape, what="training images")
+    if replicas.is_chief:
+        run.truncate_log(initial_epoch)
+    return model, initial_epoch
+
+
+def _batches(
+    config: TrainingConfig, x_train, initial_epoch: int, replicas: Replicas
+) -> ImageBatches:
+    return ImageBatches(
+        x_train,
+        config.batch_size,
+        config.seed,
+        epoch=initial_epoch,
+        # Images on disk are read by two threads ahead of the step; in memory, a thread costs
+        # more than the copy it would hide.
+        workers=2 if isinstance(x_train, ShardedImages) else 1,
+        # Processes that feed their own devices (torchrun, multi-host JAX) take their part of
+        # each batch; within a process, Keras splits it between the devices.
+        part=(replicas.process_index, replicas.process_count),
+        replicas=replicas.count,
+    )
+
+
+def _divergence_message(stopped_at: dict, config: TrainingConfig, run: RunDirectory) -> str:
+    kept = latest_checkpoint(run.checkpoints)
+    kept_text = (
+        f"The last good checkpoint, {kept}, is kept; after the fix, continue from it with "
+        f"--resume --out {run.path}."
+        if kept
+        else "No checkpoint had been written yet."
+    )
+    return (
+        f"The loss became {stopped_at['value']} at step {stopped_at['step']} (epoch "
+        f"{stopped_at['epoch']}, batch {stopped_at['batch']}), so training stopped. Likely "
+        f"cause: a learning rate too high for this model ({config.learning_rate:g}; try "
+        "10x lower), or data the likelihood cannot score. " + kept_text
+    )

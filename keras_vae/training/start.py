@@ -1,0 +1,77 @@
+"""What a new run starts from: its data, its compiled model, and the decoder's output bias
+set to the data's mean."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from keras_vae.build import build_vae
+from keras_vae.data import load_images, load_mnist
+from keras_vae.losses import GaussianKL, Likelihood, get_loss
+from keras_vae.model import VAE
+from keras_vae.training.config import TrainingConfig
+
+
+def load_data(config: TrainingConfig) -> tuple[tuple, tuple]:
+    """Returns (x_train, y_train), (x_test, y_test) as `config` selects them."""
+    if config.data is not None:
+        splits = load_images(config.data, config.binarize, config.seed)
+    else:
+        splits = load_mnist(binarize=config.binarize, seed=config.seed)
+    if not config.limit:
+        return splits
+    return tuple((x[: config.limit], None if y is None else y[: config.limit]) for x, y in splits)
+
+
+def build_model(config: TrainingConfig, input_shape: tuple[int, ...]) -> VAE:
+    """Returns the compiled VAE that `config` describes, for images of `input_shape`."""
+    likelihood = get_loss(config.likelihood)
+    if not (isinstance(likelihood, type) and issubclass(likelihood, Likelihood)):
+        raise ValueError(
+            f"{config.likelihood!r} is a loss term but not a reconstruction likelihood."
+        )
+    kl = GaussianKL(beta=config.beta, warmup_steps=config.warmup_steps, free_bits=config.free_bits)
+    model = build_vae(
+        config.architecture,
+        input_shape=input_shape,
+        latent_dim=config.latent_dim,
+        losses=[likelihood(), kl],
+        seed=config.seed,
+        dynamic_binarization=config.binarize == "dynamic",
+        **config.architecture_kwargs(),
+    )
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    return model
+
+
+def initialize_output_bias(model: VAE, x: np.ndarray) -> None:
+    """Sets the decoder's last bias to the likelihood's parameter for the mean training image.
+
+    The untrained model then predicts the average image instead of uniform grey, and early
+    training spends no steps learning it (as in Burda et al.'s IWAE code). The likelihood says
+    which parameter has that mean (`Likelihood.params_for_mean`: the logit for the sigmoid-mean
+    likelihoods, an inverted mean for the continuous Bernoulli); one that cannot say is left as
+    built. A bias of one value per pixel takes the mean image; one per channel takes the
+    channel means.
+
+    Args:
+        model: a VAE whose decoder ends in a layer with a bias (Dense or Conv2D), maybe followed
+            by bias-free reshaping or cropping layers.
+        x: (N, H, W, C) training images in [0, 1].
+    """
+    with_bias = [
+        layer for layer in model.decoder.layers if getattr(layer, "bias", None) is not None
+    ]
+    if not with_bias:
+        return
+    layer = with_bias[-1]
+    mean = x.mean(axis=0, dtype="float64")
+    bias_size = int(np.prod(layer.bias.shape))
+    if bias_size != mean.size:
+        if bias_size != mean.shape[-1]:
+            return  # an architecture whose output layer we cannot read; leave it as built
+        mean = mean.reshape(-1, mean.shape[-1]).mean(axis=0)
+    params = model.likelihood.params_for_mean(mean)
+    if params is not None:
+        layer.bias.assign(np.asarray(params, "float32").reshape(layer.bias.shape))
