@@ -1,6 +1,6 @@
 """Write a grid of samples from a trained VAE, as the original project's generate.py did.
 
-    python examples/generate.py runs/mnist/model.keras --out samples.png [-n 64] [--seed 0]
+    python examples/generate.py runs/mnist --out grid.png [-n 64] [--seed 0]
 
 The same code as `keras-vae generate`; see `--help` for every option.
 """

@@ -17,7 +17,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     it replaces `path`, and in any case no temporary file is left behind.
 
     The temporary name keeps the suffix (Keras insists on `.keras`, NumPy appends `.npz`
-    otherwise) and starts with a dot, which keeps it out of `epoch_*.keras` globs.
+    otherwise) and starts with a dot, which keeps it out of the checkpoints' globs.
     """
     path = Path(path)
     temporary = path.with_name(

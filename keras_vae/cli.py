@@ -293,7 +293,7 @@ def _output_file(path: Path) -> Path:
 @click.option("-n", "--count", default=64, show_default=True, type=click.IntRange(min=1))
 @click.option(
     "--out",
-    default="samples.png",
+    default=RunDirectory.SAMPLES,
     show_default=True,
     type=click.Path(path_type=Path),
     help="The PNG grid to write.",
@@ -326,7 +326,10 @@ def generate(
 @main.command()
 @MODEL
 @click.option(
-    "--out", default="reconstructions.png", show_default=True, type=click.Path(path_type=Path)
+    "--out",
+    default=RunDirectory.RECONSTRUCTIONS,
+    show_default=True,
+    type=click.Path(path_type=Path),
 )
 @click.option("-n", "--count", default=12, show_default=True, type=click.IntRange(min=1))
 @click.option("--first", default=0, show_default=True, type=click.IntRange(min=0))
@@ -386,7 +389,7 @@ def interpolate(
     default="plots",
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Directory for latent_space.png, manifold.png, training_curves.png.",
+    help=f"Directory for latent_space.png, manifold.png, {RunDirectory.TRAINING_CURVES}.",
 )
 @_data_options
 def plot(model: Path, out: Path, data: Path | None, binarize: str) -> None:

@@ -31,8 +31,9 @@ MOVED_MODULES = {
     "keras_vae.shards": "keras_vae.data.shards",
     "keras_vae.visualize": "keras_vae.plots",
 }
-# Importing it registers the VAE and every built-in loss term with Keras.
-SERIALIZABLES = "keras_vae.model"
+# The modules whose import registers keras_vae's Keras serializables: the VAE and the
+# built-in loss terms (what a saved VAE's config names).
+SERIALIZABLES = ("keras_vae.model", "keras_vae.losses.kl", "keras_vae.losses.likelihoods")
 
 
 def lazy_exports(
@@ -117,7 +118,8 @@ class _Hooks(importlib.abc.MetaPathFinder, importlib.abc.Loader):
                 return
         self.registered = True
         try:
-            importlib.import_module(SERIALIZABLES)
+            for module in SERIALIZABLES:
+                importlib.import_module(module)
         except Exception as error:  # e.g. an unsupported backend: Keras itself must still load
             warnings.warn(
                 f"keras_vae could not register its models with Keras ({error}); "

@@ -1,9 +1,14 @@
-"""A named registry that third-party packages extend by decorator or entry point."""
+"""A named registry that third-party packages extend by decorator or entry point.
+
+Built-in entries are given as "module:attribute" and imported on first lookup, so that listing
+the names (`keras-vae list`) loads neither Keras nor a backend.
+"""
 
 from __future__ import annotations
 
 import difflib
 import fnmatch
+import importlib
 import importlib.metadata
 import warnings
 from collections.abc import Callable
@@ -16,11 +21,13 @@ class Registry:
     Args:
         kind: what the registry holds, for messages ("architecture", "loss").
         group: the `importlib.metadata` entry-point group third-party packages use.
+        builtins: {name: "module:attribute"} of the built-in entries, imported on first lookup.
     """
 
-    def __init__(self, kind: str, group: str) -> None:
+    def __init__(self, kind: str, group: str, builtins: dict[str, str] | None = None) -> None:
         self.kind = kind
         self.group = group
+        self.builtins = dict(builtins or {})
         self._entries: dict[str, Any] = {}
         self._plugins_loaded = False
 
@@ -28,10 +35,11 @@ class Registry:
         """Returns a decorator that registers its argument under `name`."""
 
         def decorator(obj: Any) -> Any:
-            if name in self._entries and self._entries[name] is not obj:
+            earlier = self._entries.get(name, self.builtins.get(name))
+            if earlier is not None and earlier is not obj:
                 warnings.warn(
                     f"{self.kind} {name!r} was registered twice; the later one "
-                    f"({_qualname(obj)}) replaces {_qualname(self._entries[name])}.",
+                    f"({_qualname(obj)}) replaces {_qualname(earlier)}.",
                     stacklevel=2,
                 )
             self._entries[name] = obj
@@ -44,7 +52,10 @@ class Registry:
         self._load_plugins()
         if name in self._entries:
             return self._entries[name]
-        known = sorted(self._entries)
+        if name in self.builtins:
+            module, _, attribute = self.builtins[name].partition(":")
+            return getattr(importlib.import_module(module), attribute)
+        known = sorted(set(self._entries) | set(self.builtins))
         close = difflib.get_close_matches(str(name), known, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ValueError(
@@ -56,7 +67,8 @@ class Registry:
     def names(self, pattern: str = "*") -> list[str]:
         """Returns the sorted registered names matching a shell-style `pattern`."""
         self._load_plugins()
-        return sorted(n for n in self._entries if fnmatch.fnmatch(n, pattern))
+        names = set(self._entries) | set(self.builtins)
+        return sorted(n for n in names if fnmatch.fnmatch(n, pattern))
 
     def _load_plugins(self) -> None:
         # Lazily, so that importing keras_vae never imports third-party code.
@@ -80,4 +92,6 @@ class Registry:
 
 
 def _qualname(obj: Any) -> str:
+    if isinstance(obj, str):  # a built-in not imported yet
+        return obj.replace(":", ".")
     return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"

@@ -1,11 +1,21 @@
-"""Encoder/decoder architectures and their registry."""
+"""Encoder/decoder architectures and their registry. The built-ins (`dense`, `conv`,
+`resnet`) are imported on first lookup, and so is every name below."""
 
-# Importing the built-ins registers them.
-from keras_vae.architectures import conv, dense, resnet  # noqa: F401
-from keras_vae.architectures.registry import (
-    get_architecture,
-    list_architectures,
-    register_architecture,
-)
+from typing import TYPE_CHECKING
+
+from keras_vae.lazy_imports import lazy_exports
 
 __all__ = ["get_architecture", "list_architectures", "register_architecture"]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {name: ".registry" for name in __all__},
+    submodules=("blocks", "conv", "dense", "registry", "resnet"),
+)
+
+if TYPE_CHECKING:
+    from keras_vae.architectures.registry import (
+        get_architecture,
+        list_architectures,
+        register_architecture,
+    )

@@ -14,10 +14,8 @@ from keras_vae.architectures.blocks import (
     downsampled_size,
     gaussian_head,
 )
-from keras_vae.architectures.registry import register_architecture
 
 
-@register_architecture("conv")
 def conv(
     input_shape: Sequence[int],
     latent_dim: int,

@@ -9,10 +9,8 @@ import keras
 from keras import layers
 
 from keras_vae.architectures.blocks import as_tuple, check_shapes, gaussian_head
-from keras_vae.architectures.registry import register_architecture
 
 
-@register_architecture("dense")
 def dense(
     input_shape: Sequence[int],
     latent_dim: int,

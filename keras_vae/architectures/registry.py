@@ -11,7 +11,15 @@ from collections.abc import Callable
 
 from keras_vae.registry import Registry
 
-_ARCHITECTURES = Registry("architecture", group="keras_vae.architectures")
+_ARCHITECTURES = Registry(
+    "architecture",
+    group="keras_vae.architectures",
+    builtins={
+        "conv": "keras_vae.architectures.conv:conv",
+        "dense": "keras_vae.architectures.dense:dense",
+        "resnet": "keras_vae.architectures.resnet:resnet",
+    },
+)
 
 
 def register_architecture(name: str) -> Callable[[Callable], Callable]:

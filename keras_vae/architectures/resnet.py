@@ -14,7 +14,6 @@ from keras_vae.architectures.blocks import (
     downsampled_size,
     gaussian_head,
 )
-from keras_vae.architectures.registry import register_architecture
 
 
 def residual_block(x, activation: str):
@@ -26,7 +25,6 @@ def residual_block(x, activation: str):
     return layers.Add()([x, h])
 
 
-@register_architecture("resnet")
 def resnet(
     input_shape: Sequence[int],
     latent_dim: int,

@@ -1,15 +1,9 @@
-"""Loss terms of the negative ELBO, and their registry."""
+"""Loss terms of the negative ELBO, and their registry. Names load on first use, and the
+registry imports the built-in terms on first lookup (`keras_vae.lazy_imports`)."""
 
-from keras_vae.losses.base import LossTerm, VAEOutputs
-from keras_vae.losses.kl import GaussianKL, kl_divergence
-from keras_vae.losses.likelihoods import (
-    Bernoulli,
-    ContinuousBernoulli,
-    Gaussian,
-    Laplace,
-    Likelihood,
-)
-from keras_vae.losses.registry import get_loss, list_losses, register_loss
+from typing import TYPE_CHECKING
+
+from keras_vae.lazy_imports import lazy_exports
 
 __all__ = [
     "Bernoulli",
@@ -25,3 +19,34 @@ __all__ = [
     "list_losses",
     "register_loss",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "Bernoulli": ".likelihoods",
+        "ContinuousBernoulli": ".likelihoods",
+        "Gaussian": ".likelihoods",
+        "GaussianKL": ".kl",
+        "Laplace": ".likelihoods",
+        "Likelihood": ".likelihoods",
+        "LossTerm": ".base",
+        "VAEOutputs": ".base",
+        "get_loss": ".registry",
+        "kl_divergence": ".kl",
+        "list_losses": ".registry",
+        "register_loss": ".registry",
+    },
+    submodules=("base", "kl", "likelihoods", "registry"),
+)
+
+if TYPE_CHECKING:
+    from keras_vae.losses.base import LossTerm, VAEOutputs
+    from keras_vae.losses.kl import GaussianKL, kl_divergence
+    from keras_vae.losses.likelihoods import (
+        Bernoulli,
+        ContinuousBernoulli,
+        Gaussian,
+        Laplace,
+        Likelihood,
+    )
+    from keras_vae.losses.registry import get_loss, list_losses, register_loss

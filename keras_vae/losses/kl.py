@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import keras
 from keras import ops
 
 from keras_vae.losses.base import LossTerm, VAEOutputs
-from keras_vae.losses.registry import register_loss
 
 
 def kl_divergence(z_mean: Any, z_log_var: Any) -> Any:
@@ -16,7 +16,7 @@ def kl_divergence(z_mean: Any, z_log_var: Any) -> Any:
     return 0.5 * (ops.expm1(z_log_var) - z_log_var + ops.square(z_mean))
 
 
-@register_loss("kl")
+@keras.saving.register_keras_serializable(package="keras_vae")
 class GaussianKL(LossTerm):
     """Analytic Gaussian KL term, reported as `kl` in nats (always the true, unweighted KL).
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import keras
 import numpy as np
 from keras import ops
 
 from keras_vae.losses.base import LossTerm, VAEOutputs
-from keras_vae.losses.registry import register_loss
 
 
 class Likelihood(LossTerm):
@@ -45,7 +45,7 @@ class Likelihood(LossTerm):
         return -ops.sum(log_prob, axis=tuple(range(1, len(log_prob.shape))))
 
 
-@register_loss("bernoulli")
+@keras.saving.register_keras_serializable(package="keras_vae")
 class Bernoulli(Likelihood):
     """Bernoulli likelihood from logits, the standard choice for (binarised) MNIST."""
 
@@ -62,7 +62,7 @@ class Bernoulli(Likelihood):
         return _logit(mean)
 
 
-@register_loss("continuous_bernoulli")
+@keras.saving.register_keras_serializable(package="keras_vae")
 class ContinuousBernoulli(Likelihood):
     """Continuous Bernoulli (Loaiza-Ganem & Cunningham, 2019): a normalised density on [0, 1].
 
@@ -102,7 +102,7 @@ class ContinuousBernoulli(Likelihood):
         return ((low + high) / 2).astype("float32")
 
 
-@register_loss("gaussian")
+@keras.saving.register_keras_serializable(package="keras_vae")
 class Gaussian(Likelihood):
     """Gaussian with fixed variance around mean sigmoid(params).
 
@@ -134,7 +134,7 @@ class Gaussian(Likelihood):
         return {"variance": self.variance}
 
 
-@register_loss("laplace")
+@keras.saving.register_keras_serializable(package="keras_vae")
 class Laplace(Likelihood):
     """Laplace with fixed scale around mean sigmoid(params): an L1 reconstruction, in nats.
 

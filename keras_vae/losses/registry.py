@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import keras
-
 from keras_vae.registry import Registry
 
-_LOSSES = Registry("loss", group="keras_vae.losses")
+_LOSSES = Registry(
+    "loss",
+    group="keras_vae.losses",
+    builtins={
+        "bernoulli": "keras_vae.losses.likelihoods:Bernoulli",
+        "continuous_bernoulli": "keras_vae.losses.likelihoods:ContinuousBernoulli",
+        "gaussian": "keras_vae.losses.likelihoods:Gaussian",
+        "kl": "keras_vae.losses.kl:GaussianKL",
+        "laplace": "keras_vae.losses.likelihoods:Laplace",
+    },
+)
 
 
 def register_loss(name: str, package: str | None = None) -> Callable[[type], type]:
@@ -24,6 +32,8 @@ def register_loss(name: str, package: str | None = None) -> Callable[[type], typ
     """
 
     def decorator(cls: type) -> type:
+        import keras  # loaded already: `cls` is a LossTerm; importing it above would load it
+
         keras_package = package or cls.__module__.split(".")[0]
         cls = keras.saving.register_keras_serializable(package=keras_package)(cls)
         return _LOSSES.register(name)(cls)

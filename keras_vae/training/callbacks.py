@@ -15,8 +15,8 @@ from keras_vae.training.checkpoints import save_checkpoint
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """Saves the model to `directory/epoch_NNN.keras` every `every` epochs, atomically, and
-    points `directory/latest` at it; never saves weights from an epoch whose loss is not finite.
+    """Saves a checkpoint of the model (`save_checkpoint`) in `directory` every `every`
+    epochs; never saves weights from an epoch whose loss is not finite.
 
     Args:
         directory: where the checkpoints go.

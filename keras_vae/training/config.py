@@ -1,4 +1,4 @@
-"""`TrainingConfig`, everything that defines a run, and its `config.json`.
+"""`TrainingConfig`, everything that defines a run, and the JSON file a run keeps it in.
 
 Each field's `Option` says how it appears on the command line, so that `keras-vae train` takes
 every option the config has (a field added here is a new flag, with its help and checks). This
@@ -113,7 +113,7 @@ class TrainingConfig:
 
 
 def read_config(path: Path) -> TrainingConfig:
-    """Returns the TrainingConfig a run wrote to its `config.json`."""
+    """Returns the TrainingConfig a run wrote (`RunDirectory.config`)."""
     fields = json.loads(Path(path).read_text())
     names = {f.name for f in dataclasses.fields(TrainingConfig)}
     fields = {k: v for k, v in fields.items() if k in names}

@@ -3,8 +3,8 @@ how a run's directory is prepared and replaced, and its per-epoch log.
 
 runs/mnist/
   model.keras            the final model
-  checkpoints/           epoch_NNN.keras every N epochs; `latest` names the newest
-                         (`keras_vae.training.checkpoints`)
+  checkpoints/           a checkpoint every N epochs and a pointer to the newest
+                         (their names: `keras_vae.training.checkpoints`)
   config.json            the TrainingConfig, to resume and to find the run's data
   log.csv                one row of metrics per epoch (Keras's CSVLogger)
   samples.png, reconstructions.png, training_curves.png
