@@ -12,7 +12,7 @@ import click
 import numpy as np
 
 import keras_vae
-from keras_vae.training.config import Option, TrainingConfig, option_of, read_config
+from keras_vae.training.config import TrainingConfig, option_of, read_config
 from keras_vae.training.distribution import DataParallel
 from keras_vae.training.run_directory import RunDirectory
 
@@ -75,14 +75,9 @@ def list_registered() -> None:
     click.echo("losses: " + ", ".join(keras_vae.list_losses()))
 
 
-def _config_value(option: Option):
-    """Returns a click callback that turns the flag's text into the config's value (None for
-    "none" among the choices)."""
-
-    def convert(ctx, param, value):
-        return None if value == "none" else value
-
-    return convert
+def _none_for_none(ctx, param, value):
+    """The config's value of a choice: None where the command line says "none"."""
+    return None if value == "none" else value
 
 
 def _training_options(command):
@@ -101,16 +96,21 @@ def _training_options(command):
         elif option.choices:
             kwargs["type"] = click.Choice(["none" if c is None else c for c in option.choices])
             kwargs["default"] = "none" if field.default is None else field.default
-            kwargs["callback"] = _config_value(option)
+            kwargs["callback"] = _none_for_none
         elif kind == (tuple[int, ...] | None):
-            kwargs.update(callback=_widths, show_default=False)
+            kwargs["callback"] = _widths
         elif kind in (Path, Path | None):
             kwargs["type"] = click.Path(exists=True, path_type=Path)
         elif kind in (int, int | None):
             kwargs["type"] = click.IntRange(min=option.min) if option.min is not None else int
         elif kind is float:
             kwargs["type"] = click.FloatRange(min=option.min, min_open=option.min_open)
-        if field.default is None:
+        elif kind is not str:
+            raise TypeError(
+                f"TrainingConfig.{field.name} is a {kind}, which has no command-line form yet: "
+                "add one here, or give the field Option(command_line=False)."
+            )
+        if field.default is None and not option.choices:
             kwargs["show_default"] = False
         command = click.option(f"--{field.name.replace('_', '-')}", **kwargs)(command)
     return command
