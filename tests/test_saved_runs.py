@@ -76,3 +76,16 @@ def test_resume_continues_it(old_run):
     assert (old_run / "checkpoints" / "latest").read_text().strip() == "epoch_003.keras"
     model = keras.models.load_model(old_run / "model.keras")
     assert int(model.optimizer.iterations) == 12
+
+
+def test_commands_take_the_run_directory(old_run):
+    result = CliRunner().invoke(main, ["generate", str(old_run), "-n", "4", "--out", "g.png"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["plot", str(old_run), "--out", "plots"])
+    assert result.exit_code == 0, result.output
+    # The run was found from its directory: its log gave the training curves.
+    assert sorted(p.name for p in Path("plots").iterdir()) == [
+        "latent_space.png",
+        "manifold.png",
+        "training_curves.png",
+    ]
