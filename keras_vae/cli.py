@@ -173,8 +173,7 @@ def train(
     if resume:
         if out is None or not RunDirectory(out).config.exists():
             raise BadInput(
-                "--resume needs --out DIR of an earlier run (with its "
-                f"{RunDirectory(out or '.').config.name})."
+                f"--resume needs --out DIR of an earlier run (with its {RunDirectory.CONFIG})."
             )
         with _user_errors():
             config = read_config(RunDirectory(out).config)
