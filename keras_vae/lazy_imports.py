@@ -118,14 +118,19 @@ class _Hooks(importlib.abc.MetaPathFinder, importlib.abc.Loader):
                 return
         self.registered = True
         try:
-            for module in SERIALIZABLES:
-                importlib.import_module(module)
+            register_serializables()
         except Exception as error:  # e.g. an unsupported backend: Keras itself must still load
             warnings.warn(
                 f"keras_vae could not register its models with Keras ({error}); "
                 "load them with keras_vae.load_vae.",
                 stacklevel=2,
             )
+
+
+def register_serializables() -> None:
+    """Registers the VAE and the built-in loss terms with Keras (by importing their modules)."""
+    for module in SERIALIZABLES:
+        importlib.import_module(module)
 
 
 def install() -> None:

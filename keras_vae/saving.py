@@ -9,6 +9,7 @@ from pathlib import Path
 
 import keras
 
+from keras_vae.lazy_imports import register_serializables
 from keras_vae.model import VAE
 from keras_vae.training.run_directory import RunDirectory
 
@@ -36,6 +37,7 @@ def load_vae(path: str | os.PathLike) -> VAE:
             f"{path} is not a .keras model file (not a zip archive); it may be truncated or "
             "something else. Pass a model written by `keras-vae train` or model.save()."
         )
+    register_serializables()  # done already by the import hook, unless something defeated it
     try:
         model = keras.models.load_model(path)
     except Exception as error:  # Keras raises many types for a bad archive; report them alike.
