@@ -8,6 +8,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pytest
 
 from tests.helpers import backend_env, synthetic_images
 
@@ -46,8 +47,12 @@ def test_quick_run_writes_table_json_and_chart(tmp_path):
         assert run["peak_rss_mb"] > 50
         # Below 784 log 2 = 543 nats, what uniform-grey predictions score.
         assert 0 < run["test_negative_elbo"] < 543
-        assert 0 < run["vs_gemm_bound"] < 1
     keras_run = results["runs"][-1]
+    # The ratio to the GEMM bound, as the script defines it; not bounded by 1 here, since a
+    # GEMM timed while other tests load the cores can come out slower than the model.
+    bound = results["gemm"]["gflops"] * 1e9 / keras_run["flops_per_image"]
+    for run in results["runs"]:
+        assert run["vs_gemm_bound"] == pytest.approx(run["images_per_second"] / bound)
     # 784-400-20: 2 FLOPs per multiply-add, 3 passes except the first layer's input gradient.
     forward = 2 * (784 * 400 + 2 * 400 * 20 + 20 * 400 + 400 * 784)
     assert keras_run["flops_per_image"] == 3 * forward - 2 * 784 * 400
