@@ -9,8 +9,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-_EIGHT_BIT = "for 8-bit images divide by 255"
-
 
 def check_images(
     x,
@@ -18,7 +16,7 @@ def check_images(
     support: tuple[float, float] | None = None,
     what: str = "images",
     taker: str = "the model",
-    range_fix: str = _EIGHT_BIT,
+    range_fix: str = "for 8-bit images divide by 255",
 ) -> None:
     """Raises a ValueError unless `x` is a non-empty batch of images with finite pixels.
 

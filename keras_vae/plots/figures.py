@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from keras_vae.inference import decode_images, posterior_means, reconstruct_images, sample_images
 from keras_vae.model import VAE
 from keras_vae.plots import drawing
-from keras_vae.training.run_directory import RunDirectory
+
+if TYPE_CHECKING:
+    from keras_vae.training.run_directory import RunDirectory
 
 
 def write_samples(
