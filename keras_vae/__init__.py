@@ -22,14 +22,23 @@ __all__ = [
     "evaluation",
     "get_architecture",
     "get_loss",
+    "get_objective",
+    "get_prior",
+    "latent",
     "list_architectures",
     "list_losses",
+    "list_objectives",
+    "list_priors",
     "load_vae",
     "losses",
     "metrics",
+    "objectives",
     "plots",
+    "priors",
     "register_architecture",
     "register_loss",
+    "register_objective",
+    "register_prior",
     "training",
 ]
 
@@ -42,11 +51,17 @@ __getattr__, __dir__ = lazy_imports.lazy_exports(
         "data_parallel": ".training.distribution",
         "get_architecture": ".architectures.registry",
         "get_loss": ".losses.registry",
+        "get_objective": ".objectives.registry",
+        "get_prior": ".priors.registry",
         "list_architectures": ".architectures.registry",
         "list_losses": ".losses.registry",
+        "list_objectives": ".objectives.registry",
+        "list_priors": ".priors.registry",
         "load_vae": ".saving",
         "register_architecture": ".architectures.registry",
         "register_loss": ".losses.registry",
+        "register_objective": ".objectives.registry",
+        "register_prior": ".priors.registry",
     },
     # `datasets` and `metrics` are the 0.1 names of `data` and `evaluation`.
     submodules=(
@@ -54,19 +69,34 @@ __getattr__, __dir__ = lazy_imports.lazy_exports(
         "data",
         "datasets",
         "evaluation",
+        "latent",
         "losses",
         "metrics",
+        "objectives",
         "plots",
+        "priors",
         "training",
     ),  # fmt: skip
 )
 lazy_imports.install()
 
 if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
-    from keras_vae import architectures, data, evaluation, losses, plots, training
+    from keras_vae import (
+        architectures,
+        data,
+        evaluation,
+        latent,
+        losses,
+        objectives,
+        plots,
+        priors,
+        training,
+    )
     from keras_vae.architectures import get_architecture, list_architectures, register_architecture
     from keras_vae.build import build_vae
     from keras_vae.losses import get_loss, list_losses, register_loss
     from keras_vae.model import VAE
+    from keras_vae.objectives import get_objective, list_objectives, register_objective
+    from keras_vae.priors import get_prior, list_priors, register_prior
     from keras_vae.saving import load_vae
     from keras_vae.training.distribution import DataParallel, data_parallel

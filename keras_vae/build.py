@@ -8,6 +8,8 @@ from typing import Any
 from keras_vae.architectures import get_architecture
 from keras_vae.losses import LossTerm
 from keras_vae.model import DEFAULT_LOSSES, VAE
+from keras_vae.objectives import Objective
+from keras_vae.priors import Prior
 
 
 def build_vae(
@@ -18,6 +20,8 @@ def build_vae(
     *,
     seed: int | None = None,
     dynamic_binarization: bool = False,
+    prior: str | Prior = "standard_normal",
+    objective: str | Objective | None = None,
     **kwargs: Any,
 ) -> VAE:
     """Builds a VAE from a registered architecture and loss terms.
@@ -28,7 +32,7 @@ def build_vae(
         latent_dim: size of z.
         losses: loss-term names or instances; default `("bernoulli", "kl")`.
         seed: seed of the sampling noise.
-        dynamic_binarization: see `VAE`.
+        dynamic_binarization, prior, objective: see `VAE`.
         **kwargs: the architecture's own keyword arguments (e.g. `hidden_units` for `dense`).
 
     Returns:
@@ -44,4 +48,6 @@ def build_vae(
         losses=DEFAULT_LOSSES if losses is None else losses,
         seed=seed,
         dynamic_binarization=dynamic_binarization,
+        prior=prior,
+        objective=objective,
     )

@@ -14,6 +14,7 @@ import numpy as np
 import keras_vae
 from keras_vae.training.config import TrainingConfig, option_of, read_config
 from keras_vae.training.distribution import DataParallel
+from keras_vae.training.presets import PRESETS
 from keras_vae.training.run_directory import RunDirectory
 
 
@@ -43,13 +44,19 @@ def _widths(ctx, param, value: str | None) -> tuple[int, ...] | None:
     return widths
 
 
+def _registry(kind: str) -> tuple:
+    """Returns the (list, get) functions of the registry of `kind`."""
+    if kind == "architecture":
+        return keras_vae.list_architectures, keras_vae.get_architecture
+    if kind == "prior":
+        return keras_vae.list_priors, keras_vae.get_prior
+    return keras_vae.list_losses, keras_vae.get_loss
+
+
 def _registered(kind: str):
     def check(ctx, param, value: str) -> str:
-        names = (
-            keras_vae.list_architectures() if kind == "architecture" else keras_vae.list_losses()
-        )
-        if value not in names:
-            lookup = keras_vae.get_architecture if kind == "architecture" else keras_vae.get_loss
+        names, lookup = _registry(kind)
+        if value not in names():
             try:
                 lookup(value)
             except ValueError as error:
@@ -67,12 +74,14 @@ def main() -> None:
 
 @main.command(name="list")
 def list_registered() -> None:
-    """List registered architectures and loss terms, plugins included.
+    """List registered architectures, loss terms, priors and objectives, plugins included.
 
     Example: keras-vae list
     """
     click.echo("architectures: " + ", ".join(keras_vae.list_architectures()))
     click.echo("losses: " + ", ".join(keras_vae.list_losses()))
+    click.echo("priors: " + ", ".join(keras_vae.list_priors()))
+    click.echo("objectives: " + ", ".join(keras_vae.list_objectives()))
 
 
 def _none_for_none(ctx, param, value):
@@ -103,9 +112,9 @@ def _training_options(command):
             kwargs["type"] = click.Path(exists=True, path_type=Path)
         elif kind in (int, int | None):
             kwargs["type"] = click.IntRange(min=option.min) if option.min is not None else int
-        elif kind is float:
+        elif kind in (float, float | None):
             kwargs["type"] = click.FloatRange(min=option.min, min_open=option.min_open)
-        elif kind is not str:
+        elif kind not in (str, str | None):
             raise TypeError(
                 f"TrainingConfig.{field.name} is a {kind}, which has no command-line form yet: "
                 "add one here, or give the field Option(command_line=False)."
@@ -124,6 +133,11 @@ def _training_options(command):
     help="Output directory [runs/<time>-<architecture>].",
 )
 @click.option("--overwrite", is_flag=True, help="Allow writing into a non-empty --out.")
+@click.option(
+    "--preset",
+    type=click.Choice(sorted(PRESETS)),
+    help="The settings of a row of the README's likelihood table; flags given beside it win.",
+)
 @click.option(
     "--resume",
     is_flag=True,
@@ -148,6 +162,7 @@ def train(
     ctx: click.Context,
     out: Path | None,
     overwrite: bool,
+    preset: str | None,
     resume: bool,
     distribute: str,
     coordinator_address: str | None,
@@ -160,7 +175,17 @@ def train(
     \b
     Example: KERAS_BACKEND=jax keras-vae train --architecture conv --epochs 10 --out runs/conv
     Later:   keras-vae train --out runs/conv --resume --epochs 20
+    Preset:  keras-vae train --preset vamp-mnist --out runs/vamp
     """
+    given = {
+        name: value
+        for name, value in options.items()
+        if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+    }
+    if preset is not None:
+        if resume:
+            raise BadInput("--resume takes the run's own settings; drop --preset.")
+        options = {**options, **PRESETS[preset], **given}
     distribution = None
     if distribute == "data-parallel":
         distribution = DataParallel(coordinator_address, num_processes, process_id)
@@ -179,11 +204,6 @@ def train(
             config = read_config(RunDirectory(out).config)
         # The run's saved config gives every option not on this command line; train() refuses
         # any given one that would change the model, the data or the objective.
-        given = {
-            name: value
-            for name, value in options.items()
-            if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
-        }
         config = dataclasses.replace(config, out=out, distribution=distribution, **given)
     else:
         if out is None:
@@ -199,9 +219,12 @@ def train(
 
     click.echo(f"\n{'backend':<20} {keras.backend.backend()}")
     click.echo(f"{'training images/s':<20} {result.train_images_per_second:,.0f}")
+    split = result.validated_on
     for name, value in sorted(result.test_metrics.items(), key=lambda item: item[0] != "loss"):
-        label = "test -ELBO" if name == "loss" else f"test {name}"
+        label = f"{split} -ELBO" if name == "loss" else f"{split} {name}"
         click.echo(f"{label:<20} {value:.2f} nats")
+    if result.best_epoch is not None:
+        click.echo(f"{'model kept':<20} epoch {result.best_epoch} (lowest validation -ELBO)")
     outputs = RunDirectory(result.out)
     written = ", ".join(p.name for p in (outputs.model, outputs.log, outputs.checkpoints))
     click.echo(f"{'outputs':<20} {result.out}/ ({written}, *.png)")

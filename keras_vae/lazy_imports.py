@@ -32,8 +32,20 @@ MOVED_MODULES = {
     "keras_vae.visualize": "keras_vae.plots",
 }
 # The modules whose import registers keras_vae's Keras serializables: the VAE and the
-# built-in loss terms (what a saved VAE's config names).
-SERIALIZABLES = ("keras_vae.model", "keras_vae.losses.kl", "keras_vae.losses.likelihoods")
+# built-in loss terms, priors, objectives and layers (what a saved VAE's config names).
+SERIALIZABLES = (
+    "keras_vae.model",
+    "keras_vae.architectures.gated_dense",
+    "keras_vae.losses.beta_tc",
+    "keras_vae.losses.kl",
+    "keras_vae.losses.likelihoods",
+    "keras_vae.losses.mmd",
+    "keras_vae.objectives.base",
+    "keras_vae.objectives.iwae",
+    "keras_vae.priors.mixture",
+    "keras_vae.priors.standard_normal",
+    "keras_vae.priors.vamp",
+)
 
 
 def lazy_exports(

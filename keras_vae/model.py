@@ -11,12 +11,14 @@ from keras import ops
 
 from keras_vae.backend import VAETrainer, replica_context
 from keras_vae.images import check_images
+from keras_vae.latent import LOG_VAR_RANGE, gaussian_posterior, log_normal
 from keras_vae.losses import Likelihood, LossTerm, VAEOutputs, get_loss
+from keras_vae.objectives import ELBO, Objective, resolve_objective
+from keras_vae.priors import Prior, resolve_prior
+
+__all__ = ["DEFAULT_LOSSES", "LOG_VAR_RANGE", "VAE", "resolve_loss_terms"]
 
 DEFAULT_LOSSES = ("bernoulli", "kl")
-# Bounds of the encoder's log-variance. Outside them exp() of it under- or overflows in the KL
-# and the reparameterisation (float32, and sooner in bfloat16); no useful posterior is there.
-LOG_VAR_RANGE = (-20.0, 20.0)
 _SEED_STATE = "seed_generator_state"  # its key among the model's saved variables
 REGULARIZATION = "regularization"  # the metric of the layers' own losses (self.losses)
 
@@ -51,11 +53,12 @@ def resolve_loss_terms(losses: Sequence[str | LossTerm | dict]) -> list[LossTerm
 
 @keras.saving.register_keras_serializable(package="keras_vae")
 class VAE(VAETrainer, keras.Model):
-    """A variational autoencoder trained by maximising the ELBO with `fit()`.
+    """A variational autoencoder trained with `fit()` by maximising the ELBO or another bound.
 
     Each epoch reports `loss` (negative ELBO, nats per image) and one metric per loss term
-    (`reconstruction`, `kl`, ...); `objective` too when a term reshapes what is optimised.
-    Calling the model returns the reconstruction means from the posterior means.
+    (`reconstruction`, `kl`, ...); the objective's own bound (`iwae`) where it is not the
+    ELBO; `objective` too when a term reshapes what is optimised. Calling the model returns the
+    reconstruction means from the posterior means.
 
     Args:
         encoder: maps images (batch, H, W, C) to `[z_mean, z_log_var]`, each (batch, latent_dim).
@@ -64,6 +67,10 @@ class VAE(VAETrainer, keras.Model):
         seed: seed of the sampling noise (an int for reproducible runs).
         dynamic_binarization: in training, replace each image by a fresh Bernoulli draw with its
             pixel values as probabilities (the literature's protocol for binarised MNIST).
+        prior: p(z), a registered name (`standard_normal`, `mixture_of_gaussians`, `vamp`) or a
+            `keras_vae.priors.Prior`; its weights train with the model's.
+        objective: what training maximises: None or `"elbo"` (the one-sample ELBO) or an
+            `Objective` such as `keras_vae.objectives.IWAE(k=5)`.
 
     Example:
         >>> vae = keras_vae.build_vae("dense", latent_dim=16)
@@ -78,6 +85,8 @@ class VAE(VAETrainer, keras.Model):
         losses: Sequence[str | LossTerm] = DEFAULT_LOSSES,
         seed: int | None = None,
         dynamic_binarization: bool = False,
+        prior: str | Prior | dict = "standard_normal",
+        objective: str | Objective | dict | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -86,10 +95,18 @@ class VAE(VAETrainer, keras.Model):
         self.decoder = decoder
         self.loss_terms = resolve_loss_terms(losses)
         self.likelihood = next(t for t in self.loss_terms if isinstance(t, Likelihood))
+        self.prior = resolve_prior(prior)
+        self.objective = resolve_objective(objective)
+        _check_combination(self.loss_terms, self.prior, self.objective)
+        self.prior.connect(encoder)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.dynamic_binarization = bool(dynamic_binarization)
-        names = ["loss"] + [term.name for term in self.loss_terms]
+        names = ["loss"]
+        for term in self.loss_terms:
+            names += [term.name, *term.reported]
+        if self.objective.name is not None:
+            names.append(self.objective.name)
         if _has_regularizers(encoder) or _has_regularizers(decoder):
             names.append(REGULARIZATION)
         if REGULARIZATION in names or any(term.changes_objective for term in self.loss_terms):
@@ -116,24 +133,33 @@ class VAE(VAETrainer, keras.Model):
         Args:
             x: (batch, H, W, C) images in [0, 1].
             training: whether this is a training pass (dynamic binarisation applies).
-            epsilon: (batch, latent_dim) standard-normal noise for the reparameterisation;
-                drawn from the model's seed generator when None.
+            epsilon: standard-normal noise for the reparameterisation, (batch, latent_dim), or
+                (draws, batch, latent_dim) for an objective of several draws; drawn from the
+                model's seed generator when None.
 
         Returns:
-            A dict with `loss` (negative ELBO in nats per image), one entry per loss term's
-            name, `regularization` (the sum of the networks' weight and activity regularisers,
-            `self.losses`, where they have any), and `objective` (what the optimiser minimises:
-            the shaped terms plus the regularisers).
+            A dict with `loss` (negative ELBO in nats per image, from the first draw), one
+            entry per loss term's name and reported metric, the objective's bound where it has
+            one (`iwae`), `regularization` (the sum of the networks' weight and activity
+            regularisers, `self.losses`, where they have any), and `objective` (what the
+            optimiser minimises: the shaped terms or the bound, plus the regularisers).
         """
         x = ops.convert_to_tensor(x, dtype="float32")
         if training and self.dynamic_binarization:
             x = ops.cast(self._noise(keras.random.uniform, ops.shape(x)) < x, "float32")
-        # Under a mixed-precision policy the networks compute in bfloat16/float16; the loss
-        # terms always take float32, where their sums over pixels keep their precision.
-        z_mean, z_log_var = self._posterior(self.encoder(x, training=training))
-        z = self.reparameterize(z_mean, z_log_var, epsilon)
-        params = ops.cast(self.decoder(z, training=training), "float32")
-        outputs = VAEOutputs(x=x, z_mean=z_mean, z_log_var=z_log_var, z=z, params=params)
+        z_mean, z_log_var = gaussian_posterior(self.encoder(x, training=training))
+        z = self.reparameterize(z_mean, z_log_var, self._draw_noise(epsilon, z_mean))
+        params = self._decode_draws(z, training)
+        first = (z, params) if len(z.shape) == 2 else (z[0], params[0])
+        outputs = VAEOutputs(
+            x=x,
+            z_mean=z_mean,
+            z_log_var=z_log_var,
+            z=first[0],
+            params=first[1],
+            prior=self.prior,
+            seed_generator=self.seed_generator,
+        )
 
         # Evaluation scores the objective as after warm-up: a step read there would be frozen
         # into JAX's compiled test step.
@@ -143,10 +169,15 @@ class VAE(VAETrainer, keras.Model):
         for term in self.loss_terms:
             value = ops.mean(term.nats(outputs))
             terms[term.name] = value
-            negative_elbo = negative_elbo + value
+            terms.update(term.report(outputs))
+            if term.in_elbo:
+                negative_elbo = negative_elbo + value
             objective = objective + (
                 term.objective(outputs, step) if term.changes_objective else value
             )
+        if self.objective.name is not None:
+            log_weights = self._log_weights(x, z_mean, z_log_var, z, params)
+            terms[self.objective.name] = objective = ops.mean(self.objective.nats(log_weights))
         # As Keras's compute_loss does: whatever the layers added (kernel, bias and activity
         # regularisers, add_loss) is minimised with the objective; it is no part of the ELBO.
         layer_losses = self.losses  # walks every layer: read once
@@ -155,12 +186,47 @@ class VAE(VAETrainer, keras.Model):
             objective = objective + terms[REGULARIZATION]
         return {"loss": negative_elbo, **terms, "objective": objective}
 
+    def log_importance_weights(self, x: Any, epsilon: Any) -> Any:
+        """Returns (draws, batch) log p(x, z_i) - log q(z_i | x) for the posterior draws that
+        `epsilon` (draws, batch, latent_dim) of standard-normal noise makes; their log-mean-exp
+        is the IWAE bound on log p(x)."""
+        x = ops.convert_to_tensor(x, dtype="float32")
+        z_mean, z_log_var = self.encode(x)
+        z = self.reparameterize(z_mean, z_log_var, epsilon)
+        return self._log_weights(x, z_mean, z_log_var, z, self._decode_draws(z, False))
+
+    def _log_weights(self, x, z_mean, z_log_var, z, params) -> Any:
+        """Returns (draws, batch) log p(x | z) + log p(z) - log q(z | x) of draws `z`."""
+        log_p_x = self.likelihood.log_prob(x, params)  # x broadcasts over the draws
+        log_p_x = ops.sum(log_p_x, axis=tuple(range(len(z.shape) - 1, len(log_p_x.shape))))
+        log_weights = log_p_x + self.prior.log_prob(z) - log_normal(z, z_mean, z_log_var)
+        return log_weights if len(z.shape) == 3 else log_weights[None]
+
+    def _draw_noise(self, epsilon: Any, z_mean: Any) -> Any:
+        """Returns the reparameterisation noise: `epsilon` as given, else fresh draws, one per
+        image for a one-draw objective and (draws, batch, latent_dim) otherwise."""
+        if epsilon is not None:
+            return ops.convert_to_tensor(epsilon, dtype="float32")
+        draws = self.objective.draws
+        shape = ops.shape(z_mean) if draws == 1 else (draws, *ops.shape(z_mean))
+        return self._noise(keras.random.normal, shape)
+
+    def _decode_draws(self, z: Any, training: bool) -> Any:
+        """Returns the decoder's float32 parameters for z (batch, latent) or z (draws, batch,
+        latent), with z's leading axes."""
+        # Under a mixed-precision policy the networks compute in bfloat16/float16; the loss
+        # terms always take float32, where their sums over pixels keep their precision.
+        if len(z.shape) == 2:
+            return ops.cast(self.decoder(z, training=training), "float32")
+        flat = self.decoder(ops.reshape(z, (-1, z.shape[-1])), training=training)
+        return ops.cast(ops.reshape(flat, (*ops.shape(z)[:-1], *flat.shape[1:])), "float32")
+
     def reparameterize(self, z_mean: Any, z_log_var: Any, epsilon: Any = None) -> Any:
         """Returns z = z_mean + exp(z_log_var / 2) * epsilon, a differentiable draw from q(z|x).
 
         Args:
-            epsilon: standard-normal noise shaped like `z_mean`; drawn from the model's seed
-                generator when None.
+            epsilon: standard-normal noise shaped like `z_mean`, or with leading draw axes;
+                drawn from the model's seed generator when None.
         """
         if epsilon is None:
             epsilon = self._noise(keras.random.normal, ops.shape(z_mean))
@@ -223,13 +289,7 @@ class VAE(VAETrainer, keras.Model):
 
     def encode(self, x: Any) -> tuple[Any, Any]:
         """Returns `(z_mean, z_log_var)` of q(z | x), each (batch, latent_dim)."""
-        return self._posterior(self.encoder(ops.convert_to_tensor(x, dtype="float32")))
-
-    def _posterior(self, encoded: Sequence[Any]) -> tuple[Any, Any]:
-        """Returns the encoder's `(z_mean, z_log_var)` in float32, the log-variance clipped to
-        `LOG_VAR_RANGE`."""
-        z_mean, z_log_var = (ops.cast(t, "float32") for t in encoded)
-        return z_mean, ops.clip(z_log_var, *LOG_VAR_RANGE)
+        return gaussian_posterior(self.encoder(ops.convert_to_tensor(x, dtype="float32")))
 
     def decode(self, z: Any) -> Any:
         """Returns the mean images (batch, H, W, C) in [0, 1] of p(x | z)."""
@@ -250,17 +310,16 @@ class VAE(VAETrainer, keras.Model):
         raise ValueError(f"sampler must be 'mode' or 'sample', got {sampler!r}.")
 
     def sample(self, n: int, seed: int | None = None, temperature: float = 1.0) -> Any:
-        """Returns `n` mean images (n, H, W, C) decoded from z ~ N(0, temperature^2 I).
+        """Returns `n` mean images (n, H, W, C) decoded from draws of the model's prior.
 
         Args:
             n: how many images.
             seed: an int for a reproducible draw; None advances the model's seed generator.
-            temperature: scale of the prior's standard deviation.
+            temperature: scale of the prior's standard deviation (of each component's, for a
+                mixture).
         """
-        z = keras.random.normal(
-            (n, self.latent_dim),
-            stddev=temperature,
-            seed=self.seed_generator if seed is None else seed,
+        z = self.prior.sample(
+            n, seed=self.seed_generator if seed is None else seed, temperature=temperature
         )
         return self.decode(z)
 
@@ -287,6 +346,8 @@ class VAE(VAETrainer, keras.Model):
             "losses": [keras.saving.serialize_keras_object(t) for t in self.loss_terms],
             "seed": self.seed,
             "dynamic_binarization": self.dynamic_binarization,
+            "prior": keras.saving.serialize_keras_object(self.prior),
+            "objective": keras.saving.serialize_keras_object(self.objective),
         }
 
     @classmethod
@@ -295,6 +356,25 @@ class VAE(VAETrainer, keras.Model):
         config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
         config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
         return cls(**config)
+
+
+def _check_combination(loss_terms: Sequence[LossTerm], prior: Prior, objective: Objective) -> None:
+    """Raises a ValueError for loss terms, prior and objective that do not go together."""
+    for term in loss_terms:
+        if term.needs_factorised_prior and not prior.factorised:
+            raise ValueError(
+                f"{term!r} reads the KL per latent dimension, which the {type(prior).__name__} "
+                "prior does not factorise into; use the standard_normal prior, or drop free "
+                "bits (free_bits=0) / the beta_tc term."
+            )
+    if not isinstance(objective, ELBO):
+        shaped = [term for term in loss_terms if term.changes_objective]
+        if shaped:
+            raise ValueError(
+                f"{objective!r} trains its own bound, so {shaped} would not shape what is "
+                "optimised; drop beta, warm-up, free bits and extra regularisers, or train the "
+                "elbo objective."
+            )
 
 
 def _has_regularizers(network: keras.Model) -> bool:

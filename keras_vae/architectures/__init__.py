@@ -1,5 +1,5 @@
-"""Encoder/decoder architectures and their registry. The built-ins (`dense`, `conv`,
-`resnet`) are imported on first lookup, and so is every name below."""
+"""Encoder/decoder architectures and their registry. The built-ins (`dense`, `gated_dense`,
+`conv`, `resnet`) are imported on first lookup, and so is every name below."""
 
 from typing import TYPE_CHECKING
 
@@ -10,7 +10,7 @@ __all__ = ["get_architecture", "list_architectures", "register_architecture"]
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {name: ".registry" for name in __all__},
-    submodules=("blocks", "conv", "dense", "registry", "resnet"),
+    submodules=("blocks", "conv", "dense", "gated_dense", "registry", "resnet"),
 )
 
 if TYPE_CHECKING:

@@ -17,6 +17,7 @@ _ARCHITECTURES = Registry(
     builtins={
         "conv": "keras_vae.architectures.conv:conv",
         "dense": "keras_vae.architectures.dense:dense",
+        "gated_dense": "keras_vae.architectures.gated_dense:gated_dense",
         "resnet": "keras_vae.architectures.resnet:resnet",
     },
 )

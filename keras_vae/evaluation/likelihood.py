@@ -7,8 +7,6 @@ and the IWAE bound (k = 5000) are the figures published papers report.
 
 from __future__ import annotations
 
-import math
-
 import keras
 import numpy as np
 from keras import ops
@@ -16,15 +14,7 @@ from keras import ops
 from keras_vae.backend import inference_mode
 from keras_vae.images import check_images
 from keras_vae.inference import in_batches, posterior_means
-from keras_vae.losses import kl_divergence
 from keras_vae.model import VAE
-
-_LOG_2PI = math.log(2.0 * math.pi)
-
-
-def _log_normal(z, mean, log_var):
-    """log N(z; mean, exp(log_var)), summed over the last axis."""
-    return -0.5 * ops.sum(_LOG_2PI + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1)
 
 
 def negative_elbo(
@@ -64,23 +54,9 @@ class _LogImportanceWeights(keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, x):
-        vae, draws = self.vae, self.draws
-        batch, latent_dim = ops.shape(x)[0], vae.latent_dim
-        z_mean, z_log_var = vae.encode(x)  # the log-variance clipped as in training
-        epsilon = keras.random.normal((draws, batch, latent_dim), seed=self.seed_generator)
-        z = vae.reparameterize(z_mean[None], z_log_var[None], epsilon)
-        # float32 as in training, whatever the networks compute in (mixed precision).
-        params = ops.cast(vae.decoder(ops.reshape(z, (-1, latent_dim))), "float32")
-        repeated_x = ops.reshape(
-            ops.broadcast_to(x[None], (draws, *ops.shape(x))), ops.shape(params)
-        )
-        log_p_x = vae.likelihood.log_prob(repeated_x, params)
-        log_p_x = ops.reshape(
-            ops.sum(ops.reshape(log_p_x, (draws * batch, -1)), -1), (draws, batch)
-        )
-        log_p_z = _log_normal(z, 0.0, ops.zeros_like(z))
-        log_q_z = _log_normal(z, z_mean[None], z_log_var[None])
-        return ops.transpose(log_p_x + log_p_z - log_q_z)
+        shape = (self.draws, ops.shape(x)[0], self.vae.latent_dim)
+        epsilon = keras.random.normal(shape, seed=self.seed_generator)
+        return ops.transpose(self.vae.log_importance_weights(x, epsilon))
 
 
 def log_importance_weights(
@@ -137,6 +113,11 @@ def active_units(model: VAE, x: np.ndarray, threshold: float = 0.01) -> tuple[in
 
 
 def kl_per_dimension(model: VAE, x: np.ndarray) -> np.ndarray:
-    """Returns (latent_dim,) the mean analytic KL(q(z_u | x) || N(0, 1)) over `x`, in nats."""
+    """Returns (latent_dim,) the mean analytic KL(q(z_u | x) || p(z_u)) over `x`, in nats.
+
+    Raises:
+        ValueError: the model's prior is not factorised (it has no KL per dimension).
+    """
     z_mean, z_log_var = posterior_means(model, x)
-    return ops.convert_to_numpy(kl_divergence(z_mean, z_log_var)).astype("float64").mean(axis=0)
+    kl = model.prior.kl_per_dimension(z_mean, z_log_var)
+    return ops.convert_to_numpy(kl).astype("float64").mean(axis=0)

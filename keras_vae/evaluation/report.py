@@ -30,7 +30,7 @@ class Evaluation:
     iwae_images_negative_elbo: float  # -ELBO of the images the IWAE bound scored, to compare
     active_units: int
     latent_dim: int
-    kl_per_dimension: tuple[float, ...]
+    kl_per_dimension: tuple[float, ...] | None  # None where the prior is not factorised
     classifier_fid: float | None  # None where the test images are not MNIST's
     inception_score: float | None
     inception_score_std: float | None
@@ -52,8 +52,11 @@ class Evaluation:
             rows.append((f"IWAE NLL (k={self.iwae_k}, {subset})", f"{self.iwae_nll:.2f} nats"))
             rows.append((f"-ELBO ({subset})", f"{self.iwae_images_negative_elbo:.2f} nats"))
         rows.append(("active units (>0.01)", f"{self.active_units} of {self.latent_dim}"))
-        kl = ", ".join(f"{v:.2f}" for v in sorted(self.kl_per_dimension, reverse=True))
-        rows.append(("KL per dimension", f"{kl} (nats, sorted)"))
+        if self.kl_per_dimension is None:
+            rows.append(("KL per dimension", "n/a (the prior is not factorised)"))
+        else:
+            kl = ", ".join(f"{v:.2f}" for v in sorted(self.kl_per_dimension, reverse=True))
+            rows.append(("KL per dimension", f"{kl} (nats, sorted)"))
         if self.classifier_fid is None:
             rows.append(("classifier FID / IS", f"n/a ({self.sample_quality_note})"))
         else:
@@ -127,7 +130,11 @@ def evaluate(
         iwae_images_negative_elbo=iwae_elbo,
         active_units=units,
         latent_dim=model.latent_dim,
-        kl_per_dimension=tuple(float(v) for v in likelihood.kl_per_dimension(model, x_test)),
+        kl_per_dimension=(
+            tuple(float(v) for v in likelihood.kl_per_dimension(model, x_test))
+            if model.prior.factorised
+            else None
+        ),
         classifier_fid=fid,
         inception_score=score,
         inception_score_std=score_std,

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 from keras_vae.lazy_imports import lazy_exports
 
 __all__ = [
+    "MMD",
     "Bernoulli",
+    "BetaTC",
     "ContinuousBernoulli",
     "Gaussian",
     "GaussianKL",
@@ -23,7 +25,9 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
+        "MMD": ".mmd",
         "Bernoulli": ".likelihoods",
+        "BetaTC": ".beta_tc",
         "ContinuousBernoulli": ".likelihoods",
         "Gaussian": ".likelihoods",
         "GaussianKL": ".kl",
@@ -36,11 +40,12 @@ __getattr__, __dir__ = lazy_exports(
         "list_losses": ".registry",
         "register_loss": ".registry",
     },
-    submodules=("base", "kl", "likelihoods", "registry"),
+    submodules=("base", "beta_tc", "kl", "likelihoods", "mmd", "registry"),
 )
 
 if TYPE_CHECKING:
     from keras_vae.losses.base import LossTerm, VAEOutputs
+    from keras_vae.losses.beta_tc import BetaTC
     from keras_vae.losses.kl import GaussianKL, kl_divergence
     from keras_vae.losses.likelihoods import (
         Bernoulli,
@@ -49,4 +54,5 @@ if TYPE_CHECKING:
         Laplace,
         Likelihood,
     )
+    from keras_vae.losses.mmd import MMD
     from keras_vae.losses.registry import get_loss, list_losses, register_loss

@@ -18,6 +18,10 @@ class VAEOutputs:
         z_log_var: (batch, latent_dim) posterior log-variance.
         z: (batch, latent_dim) the reparameterised sample that was decoded.
         params: (batch, height, width, channels) decoder output, the likelihood's parameters.
+        prior: the model's prior p(z) (`keras_vae.priors.Prior`); the standard normal if
+            not given.
+        seed_generator: the model's source of sampling noise, for terms that draw (from the
+            prior, say).
     """
 
     x: Any
@@ -25,6 +29,14 @@ class VAEOutputs:
     z_log_var: Any
     z: Any
     params: Any
+    prior: Any = None
+    seed_generator: Any = None
+
+    def __post_init__(self) -> None:
+        if self.prior is None:
+            from keras_vae.priors.standard_normal import StandardNormal
+
+            object.__setattr__(self, "prior", StandardNormal())
 
 
 class LossTerm:
@@ -32,10 +44,15 @@ class LossTerm:
 
     Subclasses set `name` (the metric it is reported under) and implement `nats`. A term whose
     training objective differs from its nats (a beta, a warm-up, free bits) overrides `objective`
-    and `changes_objective`.
+    and `changes_objective`. A term that reports more than its value lists the extra metrics in
+    `reported` and returns them from `report`. A regulariser that is no part of the ELBO (MMD)
+    sets `in_elbo` to False: it is then minimised and reported but not added to `loss`.
     """
 
     name = "term"
+    reported: tuple[str, ...] = ()  # extra metrics, returned by `report`
+    in_elbo = True  # whether `nats` is a term of the negative ELBO (`loss`)
+    needs_factorised_prior = False  # whether the term reads the prior dimension by dimension
 
     def nats(self, outputs: VAEOutputs) -> Any:
         """Returns (batch,) the term's value for each image, in nats."""
@@ -49,6 +66,10 @@ class LossTerm:
     def changes_objective(self) -> bool:
         """Whether `objective` differs from the batch mean of `nats`."""
         return False
+
+    def report(self, outputs: VAEOutputs) -> dict[str, Any]:
+        """Returns the extra metrics named in `reported`, as batch scalars."""
+        return {}
 
     def get_config(self) -> dict:
         return {}

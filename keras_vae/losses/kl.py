@@ -1,4 +1,5 @@
-"""The KL regulariser KL(q(z|x) || N(0, I)), with beta, linear warm-up and free bits."""
+"""The KL regulariser KL(q(z|x) || p(z)) against the model's prior, with beta, linear warm-up
+and free bits."""
 
 from __future__ import annotations
 
@@ -8,17 +9,16 @@ import keras
 from keras import ops
 
 from keras_vae.losses.base import LossTerm, VAEOutputs
+from keras_vae.priors.standard_normal import kl_divergence
 
-
-def kl_divergence(z_mean: Any, z_log_var: Any) -> Any:
-    """Analytic KL(N(mean, exp(log_var)) || N(0, 1)) for each latent dimension, in nats."""
-    # expm1(v) - v >= 0 holds in floating point too, so the KL never rounds below zero.
-    return 0.5 * (ops.expm1(z_log_var) - z_log_var + ops.square(z_mean))
+__all__ = ["GaussianKL", "kl_divergence"]
 
 
 @keras.saving.register_keras_serializable(package="keras_vae")
 class GaussianKL(LossTerm):
-    """Analytic Gaussian KL term, reported as `kl` in nats (always the true, unweighted KL).
+    """The KL term of the Gaussian posterior against the model's prior, reported as `kl` in nats
+    (always the true, unweighted KL): analytic for the standard normal, the Monte-Carlo estimate
+    log q(z|x) - log p(z) on the decoded draw for other priors (`Prior.kl`).
 
     Only the training objective is shaped; the reported negative ELBO never is.
 
@@ -26,7 +26,7 @@ class GaussianKL(LossTerm):
         beta: weight of the KL in the objective (beta-VAE; 1 is the ELBO).
         warmup_steps: the weight rises linearly from 0 to `beta` over this many optimizer steps.
         free_bits: nats per latent dimension below which the batch-mean KL is not penalised
-            (Kingma et al., 2016).
+            (Kingma et al., 2016); needs a factorised prior.
     """
 
     name = "kl"
@@ -42,8 +42,12 @@ class GaussianKL(LossTerm):
         self.warmup_steps = int(warmup_steps)
         self.free_bits = float(free_bits)
 
+    @property
+    def needs_factorised_prior(self) -> bool:
+        return self.free_bits > 0
+
     def nats(self, outputs: VAEOutputs) -> Any:
-        return ops.sum(kl_divergence(outputs.z_mean, outputs.z_log_var), axis=-1)
+        return outputs.prior.kl(outputs.z_mean, outputs.z_log_var, outputs.z)
 
     def weight(self, step: Any) -> Any:
         """Returns the KL weight at optimizer step `step` (None: after warm-up)."""
@@ -53,10 +57,12 @@ class GaussianKL(LossTerm):
         return self.beta * ops.minimum(progress, 1.0)
 
     def objective(self, outputs: VAEOutputs, step: Any) -> Any:
-        per_dimension = ops.mean(kl_divergence(outputs.z_mean, outputs.z_log_var), axis=0)
-        if self.free_bits > 0:
-            per_dimension = ops.maximum(per_dimension, self.free_bits)
-        return self.weight(step) * ops.sum(per_dimension)
+        if self.free_bits == 0:
+            return self.weight(step) * ops.mean(self.nats(outputs))
+        per_dimension = ops.mean(
+            outputs.prior.kl_per_dimension(outputs.z_mean, outputs.z_log_var), axis=0
+        )
+        return self.weight(step) * ops.sum(ops.maximum(per_dimension, self.free_bits))
 
     @property
     def changes_objective(self) -> bool:

@@ -11,10 +11,12 @@ _LOSSES = Registry(
     group="keras_vae.losses",
     builtins={
         "bernoulli": "keras_vae.losses.likelihoods:Bernoulli",
+        "beta_tc": "keras_vae.losses.beta_tc:BetaTC",
         "continuous_bernoulli": "keras_vae.losses.likelihoods:ContinuousBernoulli",
         "gaussian": "keras_vae.losses.likelihoods:Gaussian",
         "kl": "keras_vae.losses.kl:GaussianKL",
         "laplace": "keras_vae.losses.likelihoods:Laplace",
+        "mmd": "keras_vae.losses.mmd:MMD",
     },
 )
 

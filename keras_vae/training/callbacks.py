@@ -1,5 +1,5 @@
-"""Keras callbacks of a training run: atomic checkpoints, a stop on a non-finite loss, and epoch
-timing."""
+"""Keras callbacks of a training run: atomic checkpoints, the best model by validation loss
+with early stopping, a stop on a non-finite loss, and epoch timing."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from keras_vae.atomic_files import save_atomically
 from keras_vae.training.checkpoints import save_checkpoint
 
 
@@ -36,6 +37,47 @@ class Checkpoint(keras.callbacks.Callback):
         if self.model.stop_training:  # stopped early, e.g. by StopOnNonFiniteLoss mid-epoch
             return
         save_checkpoint(self.model, self.directory, finished)
+
+
+class BestModel(keras.callbacks.Callback):
+    """Saves the model (atomically) after each epoch whose validation loss is the lowest so far,
+    and stops training after `patience` epochs without a lower one.
+
+    Keras's `EarlyStopping(restore_best_weights=True)`, kept on disk: a resumed run passes the
+    earlier epochs' validation losses and goes on counting from them.
+
+    Args:
+        path: where the best model goes.
+        patience: epochs without improvement before training stops (None: never stops).
+        earlier_losses: the validation losses of the epochs already trained, in order.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        patience: int | None = None,
+        earlier_losses: list[float] | tuple[float, ...] = (),
+    ) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.patience = patience
+        finite = [
+            (loss, epoch) for epoch, loss in enumerate(earlier_losses, 1) if math.isfinite(loss)
+        ]
+        self.best, self.best_epoch = min(finite, default=(math.inf, 0))
+        self.stopped_epoch: int | None = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("val_loss")
+        if loss is None or not math.isfinite(loss):
+            return
+        finished = epoch + 1
+        if loss < self.best:
+            self.best, self.best_epoch = float(loss), finished
+            save_atomically(self.model, self.path)
+        elif self.patience is not None and finished - self.best_epoch >= self.patience:
+            self.stopped_epoch = finished
+            self.model.stop_training = True
 
 
 class StopOnNonFiniteLoss(keras.callbacks.Callback):

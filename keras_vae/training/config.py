@@ -16,6 +16,11 @@ from keras_vae.atomic_files import write_text_atomically
 from keras_vae.data.binarize import BINARIZE_CHOICES
 from keras_vae.training.distribution import DataParallel
 
+# What `--objective` selects: the model's objective (elbo, iwae) or the loss terms that shape
+# the ELBO's objective (beta_tc, mmd).
+OBJECTIVE_CHOICES = ("elbo", "iwae", "beta_tc", "mmd")
+MMD_KERNELS = ("rbf", "imq")
+
 
 @dataclass(frozen=True)
 class Option:
@@ -25,7 +30,7 @@ class Option:
         help: the flag's help text.
         min: the smallest value allowed (numbers).
         min_open: the minimum itself is not allowed.
-        registry: "architecture" or "loss": the value is a name registered there.
+        registry: "architecture", "loss" or "prior": the value is a name registered there.
         choices: the allowed values; None among them is spelled "none".
         resumable: a resumed run may change it (the others define the model, data, objective).
         command_line: False for fields set through other flags or left to the library.
@@ -65,12 +70,35 @@ class TrainingConfig:
     filters: tuple[int, ...] | None = _field(
         None, help="conv/resnet: comma-separated channels [32,64]."
     )
+    activation: str | None = _field(
+        None, help="dense: activation of the hidden layers [relu] (tanh: Burda et al.'s MLP)."
+    )
     likelihood: str = _field(
         "bernoulli",
         help="bernoulli, gaussian (the original MSE+KL), laplace, continuous_bernoulli.",
         registry="loss",
     )
-    beta: float = _field(1.0, help="KL weight.", min=0)
+    prior: str = _field(
+        "standard_normal",
+        help="A registered prior: standard_normal, mixture_of_gaussians, vamp (keras-vae list).",
+        registry="prior",
+    )
+    prior_components: int | None = _field(
+        None,
+        help="mixture_of_gaussians: components [10]; vamp: pseudo-inputs [500].",
+        min=1,
+    )
+    objective: str = _field(
+        "elbo",
+        help="elbo; iwae (the k-draw bound, Burda et al.); beta_tc (the KL split into MI, TC "
+        "and dimension-wise KL, TC weighted by --beta; Chen et al.); mmd (adds --mmd-weight x "
+        "the MMD to the prior, InfoVAE).",
+        choices=OBJECTIVE_CHOICES,
+    )
+    k: int = _field(5, help="iwae: posterior draws per image.", min=1)
+    mmd_kernel: str = _field("imq", help="mmd: the kernel.", choices=MMD_KERNELS)
+    mmd_weight: float = _field(1000.0, help="mmd: weight of the MMD in the objective.", min=0)
+    beta: float = _field(1.0, help="KL weight (beta_tc: the total correlation's).", min=0)
     warmup_steps: int = _field(0, help="Linear KL warm-up over this many optimizer steps.", min=0)
     free_bits: float = _field(0.0, help="Nats per latent dimension not penalised.", min=0)
     batch_size: int = _field(128, help="Images per optimizer step.", min=1)
@@ -92,6 +120,19 @@ class TrainingConfig:
         5, help="Save a checkpoint every N epochs.", min=1, resumable=True
     )
     limit: int | None = _field(None, help="Use only the first N train and test images.", min=1)
+    validation_split: float | None = _field(
+        None,
+        help="Hold out the last N training images (N >= 1; a fraction if below 1) to validate "
+        "and choose the model on; the test set is then left to `evaluate`.",
+        min=0,
+        min_open=True,
+    )
+    early_stopping: int | None = _field(
+        None,
+        help="Stop after N epochs without a better validation loss (needs --validation-split).",
+        min=1,
+        resumable=True,
+    )
     # data-parallel over devices/hosts; None: one device (the CLI's --distribute and JAX flags)
     distribution: DataParallel | None = _field(None, resumable=True, command_line=False)
     verbose: int | str = _field("auto", resumable=True, command_line=False)  # Keras's fit()
@@ -100,16 +141,39 @@ class TrainingConfig:
         """Returns the keyword arguments this config passes to the architecture factory."""
         kwargs = {}
         if self.hidden_units is not None:
-            if self.architecture != "dense":
+            if self.architecture not in ("dense", "gated_dense"):
                 raise ValueError(
-                    "hidden_units applies to the dense architecture only; use filters."
+                    "hidden_units applies to the dense and gated_dense architectures only; use "
+                    "filters."
                 )
             kwargs["hidden_units"] = tuple(self.hidden_units)
+        if self.activation is not None:
+            if self.architecture != "dense":
+                raise ValueError("activation applies to the dense architecture only.")
+            kwargs["activation"] = self.activation
         if self.filters is not None:
             if self.architecture not in ("conv", "resnet"):
                 raise ValueError("filters applies to the conv and resnet architectures only.")
             kwargs["filters"] = tuple(self.filters)
         return kwargs
+
+    def validation_images(self, train_images: int) -> int:
+        """Returns how many of `train_images` the validation split holds out (0: none)."""
+        split = self.validation_split
+        if split is None:
+            return 0
+        count = round(split * train_images) if split < 1 else int(split)
+        if split >= 1 and split != count:
+            raise ValueError(
+                f"validation_split {split} is neither a fraction below 1 nor a whole number of "
+                "images; pass e.g. 10000 or 0.1."
+            )
+        if not 0 < count < train_images:
+            raise ValueError(
+                f"validation_split {split} holds out {count} of {train_images} training "
+                "images; it must leave some for each side."
+            )
+        return count
 
 
 def read_config(path: Path) -> TrainingConfig:

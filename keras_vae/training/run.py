@@ -16,7 +16,13 @@ from keras_vae.data import ImageBatches, ShardedImages, steps_per_epoch
 from keras_vae.images import check_images
 from keras_vae.model import VAE
 from keras_vae.plots import write_run_figures
-from keras_vae.training.callbacks import Checkpoint, EpochTimer, StopOnNonFiniteLoss
+from keras_vae.saving import load_vae
+from keras_vae.training.callbacks import (
+    BestModel,
+    Checkpoint,
+    EpochTimer,
+    StopOnNonFiniteLoss,
+)
 from keras_vae.training.checkpoints import latest_checkpoint
 from keras_vae.training.config import TrainingConfig, write_config
 from keras_vae.training.distribution import distribution_scope
@@ -31,9 +37,11 @@ class TrainingResult:
 
     model: VAE
     history: dict[str, list[float]]
-    test_metrics: dict[str, float]
+    test_metrics: dict[str, float]  # the last epoch's validation metrics
     train_images_per_second: float
     out: Path
+    validated_on: str = "test"  # "validation" with a validation split
+    best_epoch: int | None = None  # the epoch of the kept model, with a validation split
 
 
 class TrainingDiverged(RuntimeError):
@@ -72,7 +80,8 @@ def _train(
     chief = replicas.is_chief
     _check_request(config, run, resume, overwrite, chief)
     keras.utils.set_random_seed(config.seed)
-    x_train, x_test = _training_data(config, replicas)
+    x_train, x_validation = _training_data(config, replicas)
+    split = config.validation_split is not None
     if chief:  # only once the data is known good, so that bad input loses no earlier run
         run.prepare(replace=overwrite)
     model, initial_epoch = _model_to_train(config, run, x_train, resume, replicas)
@@ -84,36 +93,48 @@ def _train(
     try:
         batches = _batches(config, x_train, initial_epoch, replicas)
         epoch_times, divergence = EpochTimer(), StopOnNonFiniteLoss()
+        best = BestModel(
+            files.best_model,
+            patience=config.early_stopping,
+            earlier_losses=files.read_log().get("val_loss", []) if resume else (),
+        )
         history = model.fit(
             batches,
             shuffle=False,  # the batches shuffle themselves, by (seed, epoch)
             epochs=config.epochs,
             initial_epoch=initial_epoch,
-            validation_data=(x_test,),
+            validation_data=(x_validation,),
             validation_batch_size=config.batch_size,
             callbacks=[
                 keras.callbacks.CSVLogger(str(files.log), append=resume and chief),
                 divergence,
                 Checkpoint(files.checkpoints, every=config.checkpoint_every),
+                *([best] if split else []),
                 epoch_times,
             ],
             verbose=config.verbose if chief else 0,
         )
         if divergence.stopped_at is not None:
             raise TrainingDiverged(_divergence_message(divergence.stopped_at, config, run))
+        if split and files.best_model.exists():
+            # The model chosen on validation is the run's model (the newest state stays in
+            # the checkpoints, for --resume).
+            model = load_vae(files.best_model)
         save_atomically(model, files.model)
         full_history = files.read_log()
-        write_run_figures(model, x_test, full_history, files)
+        write_run_figures(model, x_validation, full_history, files)
     finally:
         if not chief:
             shutil.rmtree(files.path, ignore_errors=True)
     return TrainingResult(
         model=model,
         history=full_history,
-        # The last validation pass already scored the final weights on the test set.
+        # The last validation pass already scored the final weights.
         test_metrics={k[4:]: v[-1] for k, v in history.history.items() if k.startswith("val_")},
         train_images_per_second=epoch_times.images_per_second(batches.images_per_epoch),
         out=run.path,
+        validated_on="validation" if split else "test",
+        best_epoch=best.best_epoch if split else None,
     )
 
 
@@ -123,6 +144,11 @@ def _check_request(
     """Raises unless the run directory can take what is asked: a new run, or a resumed one."""
     if resume and overwrite:
         raise ValueError("--resume continues a run and --overwrite replaces it; pass one.")
+    if config.early_stopping is not None and config.validation_split is None:
+        raise ValueError(
+            "--early-stopping chooses the model by its validation loss; pass --validation-split "
+            "too, so that the choice is not made on the test set."
+        )
     if chief and not resume and not overwrite and run.has_files():
         raise FileExistsError(
             f"{run.path} is not empty; choose another --out, or pass --resume (continue that "
@@ -133,12 +159,19 @@ def _check_request(
 
 
 def _training_data(config: TrainingConfig, replicas: Replicas) -> tuple[np.ndarray, np.ndarray]:
-    """Returns the training and test images, checked against each other and the batch size."""
+    """Returns the training and validation images (the test images without a validation
+    split), checked against each other and the batch size."""
     (x_train, _), (x_test, _) = load_data(config)
-    # The loaders have checked each split's pixels; the splits must also agree in shape.
-    check_images(
-        x_test, x_train.shape[1:], what="test images", taker="a model of the training images"
-    )
+    held_out = config.validation_images(len(x_train))
+    if held_out:
+        x_validation = np.asarray(x_train[len(x_train) - held_out :])
+        x_train = x_train[: len(x_train) - held_out]
+    else:
+        # The loaders have checked each split's pixels; the splits must also agree in shape.
+        check_images(
+            x_test, x_train.shape[1:], what="test images", taker="a model of the training images"
+        )
+        x_validation = x_test
     if len(x_train) < config.batch_size:
         raise ValueError(
             f"batch_size {config.batch_size} is larger than the {len(x_train)} training images; "
@@ -149,7 +182,7 @@ def _training_data(config: TrainingConfig, replicas: Replicas) -> tuple[np.ndarr
             f"batch_size {config.batch_size} does not split evenly between {replicas.count} "
             "replicas; pass a multiple of the number of devices."
         )
-    return x_train, x_test
+    return x_train, x_validation
 
 
 def _model_to_train(
@@ -157,7 +190,7 @@ def _model_to_train(
 ) -> tuple[VAE, int]:
     """Returns the model to fit and the epoch it starts at: resumed from `run`, or new."""
     if not resume:
-        model = build_model(config, tuple(x_train.shape[1:]))
+        model = build_model(config, tuple(x_train.shape[1:]), train_images=len(x_train))
         initialize_output_bias(model, x_train)
         return model, 0
     steps = steps_per_epoch(len(x_train), config.batch_size, replicas.count)

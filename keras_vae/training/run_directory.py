@@ -2,12 +2,14 @@
 how a run's directory is prepared and replaced, and its per-epoch log.
 
 runs/mnist/
-  model.keras            the final model
+  model.keras            the final model (with a validation split: the best by validation loss)
+  best.keras             the best model by validation loss so far (with a validation split)
   checkpoints/           a checkpoint every N epochs and a pointer to the newest
                          (their names: `keras_vae.training.checkpoints`)
   config.json            the TrainingConfig, to resume and to find the run's data
   log.csv                one row of metrics per epoch (Keras's CSVLogger)
   samples.png, reconstructions.png, training_curves.png
+  gmm_sampler.npz        the Gaussian mixture fitted to the training codes (`--latent-sampler gmm`)
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class RunDirectory:
 
     # The file names: spelled here and nowhere else.
     MODEL: ClassVar[str] = "model.keras"
+    BEST_MODEL: ClassVar[str] = "best.keras"
+    GMM_SAMPLER: ClassVar[str] = "gmm_sampler.npz"
     CHECKPOINTS: ClassVar[str] = "checkpoints"
     CONFIG: ClassVar[str] = "config.json"
     LOG: ClassVar[str] = "log.csv"
@@ -44,6 +48,14 @@ class RunDirectory:
     @property
     def model(self) -> Path:
         return self.path / self.MODEL
+
+    @property
+    def best_model(self) -> Path:
+        return self.path / self.BEST_MODEL
+
+    @property
+    def gmm_sampler(self) -> Path:
+        return self.path / self.GMM_SAMPLER
 
     @property
     def checkpoints(self) -> Path:
@@ -73,6 +85,8 @@ class RunDirectory:
         """The files and directories a run writes, models first: what `clear` removes."""
         return [
             self.model,
+            self.best_model,
+            self.gmm_sampler,
             self.checkpoints,
             self.log,
             self.config,

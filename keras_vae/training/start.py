@@ -3,13 +3,17 @@ set to the data's mean."""
 
 from __future__ import annotations
 
+import inspect
+
 import keras
 import numpy as np
 
 from keras_vae.build import build_vae
 from keras_vae.data import load_images, load_mnist
-from keras_vae.losses import GaussianKL, Likelihood, get_loss
+from keras_vae.losses import MMD, BetaTC, GaussianKL, Likelihood, get_loss
 from keras_vae.model import VAE
+from keras_vae.objectives import IWAE
+from keras_vae.priors import Prior, get_prior
 from keras_vae.training.config import TrainingConfig
 
 
@@ -24,25 +28,60 @@ def load_data(config: TrainingConfig) -> tuple[tuple, tuple]:
     return tuple((x[: config.limit], None if y is None else y[: config.limit]) for x, y in splits)
 
 
-def build_model(config: TrainingConfig, input_shape: tuple[int, ...]) -> VAE:
-    """Returns the compiled VAE that `config` describes, for images of `input_shape`."""
+def build_model(
+    config: TrainingConfig, input_shape: tuple[int, ...], train_images: int | None = None
+) -> VAE:
+    """Returns the compiled VAE that `config` describes, for images of `input_shape`.
+
+    Args:
+        train_images: the size of the training set (beta_tc's minibatch-weighted sampling
+            reads it).
+    """
     likelihood = get_loss(config.likelihood)
     if not (isinstance(likelihood, type) and issubclass(likelihood, Likelihood)):
         raise ValueError(
             f"{config.likelihood!r} is a loss term but not a reconstruction likelihood."
         )
-    kl = GaussianKL(beta=config.beta, warmup_steps=config.warmup_steps, free_bits=config.free_bits)
+    if config.objective == "beta_tc":
+        if config.warmup_steps or config.free_bits:
+            raise ValueError("beta_tc weights the KL's parts itself; drop --warmup-steps and "
+                             "--free-bits.")  # fmt: skip
+        kl = BetaTC(beta=config.beta, dataset_size=train_images)
+    else:
+        kl = GaussianKL(
+            beta=config.beta, warmup_steps=config.warmup_steps, free_bits=config.free_bits
+        )
+    losses = [likelihood(), kl]
+    if config.objective == "mmd":
+        losses.append(MMD(kernel=config.mmd_kernel, weight=config.mmd_weight))
     model = build_vae(
         config.architecture,
         input_shape=input_shape,
         latent_dim=config.latent_dim,
-        losses=[likelihood(), kl],
+        losses=losses,
         seed=config.seed,
         dynamic_binarization=config.binarize == "dynamic",
+        prior=_prior(config),
+        objective=IWAE(k=config.k) if config.objective == "iwae" else None,
         **config.architecture_kwargs(),
     )
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
     return model
+
+
+def _prior(config: TrainingConfig) -> Prior:
+    """Returns the prior `config` names, with its components and the run's seed where it takes
+    them."""
+    prior = get_prior(config.prior)
+    takes = inspect.signature(prior).parameters
+    kwargs = {"seed": config.seed} if "seed" in takes else {}
+    if config.prior_components is not None:
+        if "components" not in takes:
+            raise ValueError(
+                f"The {config.prior} prior has no components; drop --prior-components."
+            )
+        kwargs["components"] = config.prior_components
+    return prior(**kwargs)
 
 
 def initialize_output_bias(model: VAE, x: np.ndarray) -> None:

@@ -1,0 +1,61 @@
+"""The latent interface: the posterior's densities, and the design that every prior, objective
+and scorer shares.
+
+Design
+------
+- The encoder gives a diagonal Gaussian posterior q(z | x) = N(z_mean, exp(z_log_var)), read by
+  `gaussian_posterior` (float32, log-variance clipped to `LOG_VAR_RANGE`). z is one vector of
+  `latent_dim` per image; a posterior draw may carry leading axes, (draws, batch, latent_dim).
+- A prior p(z) (`keras_vae.priors`) is a Keras layer owned by the model, with `log_prob(z)` over
+  z's last axis and `sample(n, seed, temperature)`. Its weights train with the model's. Priors
+  that need a network of the model (the VampPrior's encoder) are handed it by `Prior.connect`;
+  they use it but do not own it, so it is saved and trained once.
+- Three log densities per draw, and nothing else, make every likelihood figure:
+  log p(x | z) (the likelihood term), log p(z) (the prior) and log q(z | x) (`log_normal`).
+  `VAE.log_importance_weights` combines them; the IWAE objective, the IWAE scorer and the
+  Monte-Carlo KL all read them, and none writes a density of its own.
+- The KL term asks the prior: `Prior.kl` is analytic where the prior has a closed form (the
+  standard normal) and the Monte-Carlo estimate log q(z | x) - log p(z) on the decoded draw
+  otherwise. Terms that need the KL per latent dimension (free bits, beta-TC's dimension-wise
+  KL) require a factorised prior (`Prior.factorised`) and say so at construction.
+
+How the hierarchical and conditional VAEs extend it (the next models):
+- A hierarchy q(z2 | x) q(z1 | x, z2), p(z1 | z2) p(z2) keeps the three densities, each now a
+  sum over its layers: the model's `log_importance_weights` adds log p(z1 | z2) (a network of
+  the model) to the registered prior's log p(z2), and log q(z1 | x, z2) to log q(z2 | x). The
+  registered prior is always the top layer's; `sample` draws the top layer and decodes down;
+  the latent plots show the top layer. A third layer adds one more pair of terms.
+- A conditional VAE passes its labels beside z: the networks see (x, y) and (z, y), and a prior
+  that depends on y takes it as an extra argument of `log_prob`/`sample`; the unconditional
+  priors here ignore it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from keras import ops
+
+# Bounds of the encoder's log-variance. Outside them exp() of it under- or overflows in the KL
+# and the reparameterisation (float32, and sooner in bfloat16); no useful posterior is there.
+LOG_VAR_RANGE = (-20.0, 20.0)
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+def gaussian_posterior(encoded: Sequence[Any]) -> tuple[Any, Any]:
+    """Returns an encoder's `(z_mean, z_log_var)` in float32, the log-variance clipped to
+    `LOG_VAR_RANGE` (under mixed precision the encoder computes in a lower precision)."""
+    z_mean, z_log_var = (ops.cast(t, "float32") for t in encoded)
+    return z_mean, ops.clip(z_log_var, *LOG_VAR_RANGE)
+
+
+def log_normal(z: Any, mean: Any, log_var: Any) -> Any:
+    """Returns log N(z; mean, exp(log_var)) summed over the last axis (diagonal covariance)."""
+    return ops.sum(log_normal_per_dimension(z, mean, log_var), axis=-1)
+
+
+def log_normal_per_dimension(z: Any, mean: Any, log_var: Any) -> Any:
+    """Returns log N(z_d; mean_d, exp(log_var_d)) for each dimension d (broadcasting)."""
+    return -0.5 * (_LOG_2PI + log_var + ops.square(z - mean) * ops.exp(-log_var))

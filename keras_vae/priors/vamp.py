@@ -1,0 +1,81 @@
+"""`VampPrior` (Tomczak & Welling, 2018): the aggregate posterior of K learned pseudo-inputs,
+p(z) = (1/K) sum_k q(z | u_k)."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+from keras_vae.latent import gaussian_posterior, log_normal
+from keras_vae.priors.base import Prior, seed_generator
+
+
+class _Borrowed:
+    """Holds a network the prior calls but does not own: a plain attribute would make Keras
+    (and torch) count the encoder's weights as the prior's too."""
+
+    def __init__(self, network: keras.Model) -> None:
+        self.network = network
+
+
+@keras.saving.register_keras_serializable(package="keras_vae")
+class VampPrior(Prior):
+    """The variational mixture of posteriors: K pseudo-inputs, images the model learns, passed
+    through its own encoder.
+
+    The pseudo-inputs start as N(0.05, 0.01^2) pixels and are clipped to [0, 1] where used (the
+    paper's initialisation and hard-tanh for MNIST).
+
+    Args:
+        components: K, the number of pseudo-inputs (500 in the paper for MNIST).
+        seed: seed of the pseudo-inputs' initial values.
+    """
+
+    def __init__(self, components: int = 500, seed: int | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(components, int) or components < 1:
+            raise ValueError(f"components must be an int >= 1, got {components!r}.")
+        self.components = components
+        self.seed = seed
+        self._encoder: _Borrowed | None = None
+
+    def connect(self, encoder):
+        self._encoder = _Borrowed(encoder)
+        self.image_shape = tuple(encoder.input_shape[1:])
+        super().connect(encoder)
+
+    def build(self, input_shape):
+        self.pseudo_inputs = self.add_weight(
+            (self.components, *self.image_shape),
+            keras.initializers.RandomNormal(0.05, 0.01, seed=self.seed),
+            name="pseudo_inputs",
+        )
+
+    def components_posterior(self):
+        """Returns (K, latent_dim) `(mean, log_var)` of q(z | u_k) for each pseudo-input."""
+        if self._encoder is None:
+            raise ValueError(
+                "This VampPrior is not connected to an encoder; pass it to VAE(prior=...)."
+            )
+        images = ops.clip(self.pseudo_inputs, 0.0, 1.0)
+        return gaussian_posterior(self._encoder.network(images))
+
+    def log_prob(self, z):
+        means, log_vars = self.components_posterior()
+        per_component = log_normal(ops.expand_dims(z, -2), means, log_vars)
+        return ops.logsumexp(per_component, axis=-1) - math.log(self.components)
+
+    def sample(self, n, seed=None, temperature=1.0):
+        seed = seed_generator(seed)
+        means, log_vars = self.components_posterior()
+        which = keras.random.randint((n,), 0, self.components, seed=seed)
+        noise = keras.random.normal((n, self.latent_dim), stddev=temperature, seed=seed)
+        return (
+            ops.take(means, which, axis=0)
+            + ops.exp(0.5 * ops.take(log_vars, which, axis=0)) * noise
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "components": self.components, "seed": self.seed}
