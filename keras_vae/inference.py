@@ -9,6 +9,7 @@ import numpy as np
 from keras import ops
 
 from keras_vae.backend import inference_mode
+from keras_vae.gmm_sampler import GaussianMixtureSampler
 from keras_vae.images import check_images
 from keras_vae.model import VAE
 
@@ -35,8 +36,17 @@ def posterior_means(model: VAE, x: np.ndarray, batch_size: int = 1000) -> tuple[
     return np.concatenate(means), np.concatenate(log_vars)
 
 
-def sample_images(model: VAE, n: int, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
-    """Returns (n, H, W, C) mean images decoded from z ~ N(0, temperature^2 I)."""
+def sample_images(
+    model: VAE,
+    n: int,
+    seed: int = 0,
+    temperature: float = 1.0,
+    latent_sampler: GaussianMixtureSampler | None = None,
+) -> np.ndarray:
+    """Returns (n, H, W, C) mean images decoded from draws of the model's prior, or of
+    `latent_sampler` (a mixture fitted to training codes) where given."""
+    if latent_sampler is not None:
+        return decode_images(model, latent_sampler.sample(n, seed, temperature))
     with inference_mode():
         return _numpy(model.sample(n, seed=seed, temperature=temperature))
 

@@ -13,6 +13,7 @@ import numpy as np
 from keras_vae.atomic_files import save_atomically
 from keras_vae.backend import Replicas
 from keras_vae.data import ImageBatches, ShardedImages, steps_per_epoch
+from keras_vae.data.binarize import binarize_stochastic
 from keras_vae.images import check_images
 from keras_vae.model import VAE
 from keras_vae.plots import write_run_figures
@@ -166,6 +167,9 @@ def _training_data(config: TrainingConfig, replicas: Replicas) -> tuple[np.ndarr
     if held_out:
         x_validation = np.asarray(x_train[len(x_train) - held_out :])
         x_train = x_train[: len(x_train) - held_out]
+        if config.binarize == "dynamic":
+            # Scored as the test set is: one fixed Bernoulli draw (training draws afresh).
+            x_validation = binarize_stochastic(x_validation, config.seed)
     else:
         # The loaders have checked each split's pixels; the splits must also agree in shape.
         check_images(

@@ -1,0 +1,181 @@
+"""`GaussianMixtureSampler`: a latent sampler fitted after training, a full-covariance Gaussian
+mixture on the training set's posterior means (as pythae's GaussianMixtureSampler; Ghosh et
+al., 2020). Decoding its draws instead of the prior's avoids the regions of the prior that
+no training image's code occupies ("holes"), which is where poor samples come from.
+
+Plain NumPy (float64): fitting 60,000 codes of a few dozen dimensions takes seconds.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from keras_vae.atomic_files import atomic_path
+
+_FORMAT = 1  # of the saved file; bump on an incompatible change
+
+
+@dataclass(frozen=True)
+class GaussianMixtureSampler:
+    """A Gaussian mixture over the latent space.
+
+    Attributes:
+        weights: (K,) mixture weights, summing to 1.
+        means: (K, D) component means.
+        covariances: (K, D, D) component covariances.
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.means.shape[1])
+
+    @classmethod
+    def fit(
+        cls,
+        z: np.ndarray,
+        components: int = 10,
+        seed: int = 0,
+        iterations: int = 200,
+        tolerance: float = 1e-6,
+        regularization: float = 1e-6,
+    ) -> GaussianMixtureSampler:
+        """Fits the mixture to codes `z` (N, D) by expectation-maximisation.
+
+        Args:
+            components: K (10, as pythae's default).
+            seed: seed of the k-means++ choice of the initial means.
+            iterations: at most this many EM steps.
+            tolerance: stop once the mean log-likelihood improves by less than this.
+            regularization: added to each covariance's diagonal, so that none is singular.
+        """
+        z = np.asarray(z, "float64")
+        if z.ndim != 2 or len(z) < components:
+            raise ValueError(
+                f"A mixture of {components} components needs at least as many codes (N, D); "
+                f"got an array of shape {z.shape}."
+            )
+        if not np.all(np.isfinite(z)):
+            raise ValueError("The codes to fit contain NaN or infinite values.")
+        means = _kmeans_plus_plus(z, components, np.random.default_rng(seed))
+        shared = np.cov(z, rowvar=False).reshape(z.shape[1], z.shape[1])
+        mixture = cls(
+            np.full(components, 1.0 / components),
+            means,
+            np.repeat(shared[None] + regularization * np.eye(z.shape[1]), components, axis=0),
+        )
+        previous = -np.inf
+        for _ in range(iterations):
+            log_joint = mixture._log_joint(z)  # E-step: (N, K)
+            log_norm = _logsumexp(log_joint, axis=1)
+            responsibilities = np.exp(log_joint - log_norm[:, None])
+            mixture = cls._maximise(z, responsibilities, regularization)
+            current = float(log_norm.mean())
+            if current - previous < tolerance:
+                break
+            previous = current
+        return mixture
+
+    @classmethod
+    def _maximise(
+        cls, z: np.ndarray, responsibilities: np.ndarray, regularization: float
+    ) -> GaussianMixtureSampler:
+        """The M-step: the weights, means and covariances that the responsibilities imply."""
+        counts = responsibilities.sum(axis=0) + 1e-12
+        means = responsibilities.T @ z / counts[:, None]
+        covariances = np.empty((len(counts), z.shape[1], z.shape[1]))
+        for k, mean in enumerate(means):
+            centred = z - mean
+            covariances[k] = (responsibilities[:, k, None] * centred).T @ centred / counts[k]
+            covariances[k] += regularization * np.eye(z.shape[1])
+        return cls(counts / counts.sum(), means, covariances)
+
+    def _log_joint(self, z: np.ndarray) -> np.ndarray:
+        """Returns (N, K) log w_k + log N(z; mean_k, covariance_k)."""
+        dim = z.shape[1]
+        log_joint = np.empty((len(z), len(self.weights)))
+        for k, (mean, covariance) in enumerate(zip(self.means, self.covariances)):
+            cholesky = np.linalg.cholesky(covariance)
+            solved = np.linalg.solve(cholesky, (z - mean).T)
+            log_det = 2.0 * np.sum(np.log(np.diag(cholesky)))
+            log_joint[:, k] = np.log(self.weights[k]) - 0.5 * (
+                dim * np.log(2 * np.pi) + log_det + np.sum(solved**2, axis=0)
+            )
+        return log_joint
+
+    def log_prob(self, z: np.ndarray) -> np.ndarray:
+        """Returns (N,) the mixture's log density at codes `z`."""
+        return _logsumexp(self._log_joint(np.asarray(z, "float64")), axis=1)
+
+    def sample(self, n: int, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
+        """Returns (n, D) float32 draws; `temperature` scales each component's spread."""
+        rng = np.random.default_rng(seed)
+        which = rng.choice(len(self.weights), size=n, p=self.weights)
+        noise = rng.standard_normal((n, self.latent_dim)) * temperature
+        choleskys = np.linalg.cholesky(self.covariances)
+        draws = self.means[which] + np.einsum("nij,nj->ni", choleskys[which], noise)
+        return draws.astype("float32")
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Writes the parameters to the .npz file `path` (atomically); returns `path`."""
+        with atomic_path(path) as temporary:
+            np.savez(
+                temporary,
+                format=_FORMAT,
+                weights=self.weights,
+                means=self.means,
+                covariances=self.covariances,
+            )
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> GaussianMixtureSampler:
+        """Reads what `save` wrote.
+
+        Raises:
+            ValueError: the file is not a saved sampler (damaged, or another kind of .npz).
+        """
+        try:
+            with np.load(path) as saved:
+                if int(saved["format"]) != _FORMAT:
+                    raise ValueError(f"format {int(saved['format'])}, expected {_FORMAT}")
+                return cls(saved["weights"], saved["means"], saved["covariances"])
+        except (OSError, KeyError, ValueError) as error:
+            raise ValueError(
+                f"{path} is not a readable Gaussian-mixture sampler ({error}); delete it and it "
+                "is fitted again."
+            ) from None
+
+
+def _kmeans_plus_plus(z: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Returns k initial means chosen by k-means++ (each new one far from those chosen)."""
+    chosen = [z[rng.integers(len(z))]]
+    distances = np.sum((z - chosen[0]) ** 2, axis=1)
+    for _ in range(1, k):
+        total = distances.sum()
+        index = rng.choice(len(z), p=distances / total) if total > 0 else rng.integers(len(z))
+        chosen.append(z[index])
+        distances = np.minimum(distances, np.sum((z - z[index]) ** 2, axis=1))
+    return np.array(chosen)
+
+
+def _logsumexp(values: np.ndarray, axis: int) -> np.ndarray:
+    peak = np.max(values, axis=axis, keepdims=True)
+    return np.squeeze(peak, axis) + np.log(np.sum(np.exp(values - peak), axis=axis))
+
+
+def fit_to_codes_of(
+    model, x_train: np.ndarray, components: int = 10, seed: int = 0
+) -> GaussianMixtureSampler:
+    """Returns the mixture fitted to the posterior means of `model` on the images `x_train`."""
+    from keras_vae.inference import posterior_means  # loads Keras: only when fitting
+
+    z_mean, _ = posterior_means(model, x_train)
+    return GaussianMixtureSampler.fit(z_mean, components=components, seed=seed)
