@@ -303,6 +303,61 @@ def _test_set(model_path: Path, model, data: Path | None, binarize: str) -> _Tes
     return _TestSet(x_test, y_test, grey_test, mnist)
 
 
+def _latent_sampler_options(command):
+    command = click.option(
+        "--gmm-components",
+        default=10,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="gmm: components of the mixture.",
+    )(command)
+    return click.option(
+        "--latent-sampler",
+        type=click.Choice(["prior", "gmm"]),
+        default="prior",
+        show_default=True,
+        help="Decode draws of the model's prior, or of a Gaussian mixture fitted to the "
+        f"training set's posterior means (fitted once, kept as {RunDirectory.GMM_SAMPLER} "
+        "beside the model).",
+    )(command)
+
+
+def _fitted_latent_sampler(model_path: Path, vae, name: str, components: int):
+    """Returns None for the prior, else the run's Gaussian-mixture sampler: the one saved beside
+    the model if it is newer than the model and has `components`, else one fitted now to the
+    run's training images (without its validation split) and saved."""
+    if name == "prior":
+        return None
+    from keras_vae.gmm_sampler import GaussianMixtureSampler, fit_to_codes_of
+
+    run = RunDirectory.of_model(model_path)
+    if run is None:
+        raise BadInput(
+            f"--latent-sampler gmm fits the codes of the model's training images, which the "
+            f"run's {RunDirectory.CONFIG} names; {model_path} is not in a run directory."
+        )
+    model_file = model_path if model_path.is_file() else run.model
+    if run.gmm_sampler.exists() and run.gmm_sampler.stat().st_mtime >= model_file.stat().st_mtime:
+        with _user_errors():
+            sampler = GaussianMixtureSampler.load(run.gmm_sampler)
+        if len(sampler.weights) == components:
+            return sampler
+    from keras_vae.data.binarize import binarize_stochastic
+    from keras_vae.training.start import load_data
+
+    config = read_config(run.config)
+    with _user_errors():
+        (x_train, _), _ = load_data(config)
+        x_train = x_train[: len(x_train) - config.validation_images(len(x_train))]
+        if config.binarize == "dynamic":  # as the model saw them: binary
+            x_train = binarize_stochastic(np.asarray(x_train), config.seed)
+        sampler = fit_to_codes_of(vae, np.asarray(x_train), components, config.seed)
+    sampler.save(run.gmm_sampler)
+    click.echo(f"fitted a {components}-component mixture to {len(x_train)} training codes: "
+               f"{run.gmm_sampler}", err=True)  # fmt: skip
+    return sampler
+
+
 def _output_file(path: Path) -> Path:
     if path.is_dir():
         raise BadInput(f"--out {path} is a directory; give a file name such as grid.png.")
@@ -329,17 +384,26 @@ def _output_file(path: Path) -> Path:
     help="Scale of the prior's standard deviation.",
 )
 @click.option("--seed", default=0, show_default=True, type=int)
+@_latent_sampler_options
 def generate(
-    model: Path, count: int, out: Path, npz: Path | None, temperature: float, seed: int
+    model: Path,
+    count: int,
+    out: Path,
+    npz: Path | None,
+    temperature: float,
+    seed: int,
+    latent_sampler: str,
+    gmm_components: int,
 ) -> None:
-    """Draw images from the prior of a trained model.
+    """Draw images from the prior of a trained model (or a mixture fitted to training codes).
 
     Example: keras-vae generate runs/conv -n 64 --out grid.png --npz samples.npz
     """
     from keras_vae import plots
 
     vae = _load(model)
-    images = plots.write_samples(vae, _output_file(out), count, seed, temperature)
+    sampler = _fitted_latent_sampler(model, vae, latent_sampler, gmm_components)
+    images = plots.write_samples(vae, _output_file(out), count, seed, temperature, sampler)
     if npz is not None:
         np.savez_compressed(_output_file(npz), x=images)
     click.echo(f"wrote {out}" + (f" and {npz} ({images.shape})" if npz else ""))
@@ -461,6 +525,7 @@ def plot(model: Path, out: Path, data: Path | None, binarize: str) -> None:
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write JSON.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @_data_options
+@_latent_sampler_options
 def evaluate(
     model: Path,
     k: int,
@@ -470,6 +535,8 @@ def evaluate(
     seed: int,
     data: Path | None,
     binarize: str,
+    latent_sampler: str,
+    gmm_components: int,
 ) -> None:
     """Score a model on the test set: -ELBO, IWAE NLL, active units, classifier FID and IS.
 
@@ -480,6 +547,7 @@ def evaluate(
 
     vae = _load(model)
     test = _test_set(model, vae, data, binarize)
+    sampler = _fitted_latent_sampler(model, vae, latent_sampler, gmm_components)
     with _user_errors():
         report = run_evaluation(
             vae,
@@ -490,6 +558,7 @@ def evaluate(
             fid_reference=test.grey_images,
             seed=seed,
             mnist=test.mnist,
+            latent_sampler=sampler,
         )
     click.echo(report.table())
     if json_path is not None:

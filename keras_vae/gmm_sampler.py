@@ -101,7 +101,7 @@ class GaussianMixtureSampler:
         """Returns (N, K) log w_k + log N(z; mean_k, covariance_k)."""
         dim = z.shape[1]
         log_joint = np.empty((len(z), len(self.weights)))
-        for k, (mean, covariance) in enumerate(zip(self.means, self.covariances)):
+        for k, (mean, covariance) in enumerate(zip(self.means, self.covariances, strict=True)):
             cholesky = np.linalg.cholesky(covariance)
             solved = np.linalg.solve(cholesky, (z - mean).T)
             log_det = 2.0 * np.sum(np.log(np.diag(cholesky)))

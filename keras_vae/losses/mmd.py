@@ -47,6 +47,8 @@ class MMD(LossTerm):
 
     A regulariser, not a term of the ELBO: it is minimised with the other terms but not added
     to the reported `loss`. Keep the KL (InfoVAE) or weight it 0 with `beta=0` (WAE-MMD).
+    The reported `mmd` and the objective each draw their own prior sample; both estimates are
+    unbiased.
 
     Args:
         kernel: "imq" (inverse multiquadric) or "rbf".

@@ -18,15 +18,23 @@ from keras_vae.model import VAE
 from keras_vae.plots import drawing
 
 if TYPE_CHECKING:
+    from keras_vae.gmm_sampler import GaussianMixtureSampler
     from keras_vae.training.run_directory import RunDirectory
 
 
 def write_samples(
-    model: VAE, path: Path, n: int = 64, seed: int = 0, temperature: float = 1.0
+    model: VAE,
+    path: Path,
+    n: int = 64,
+    seed: int = 0,
+    temperature: float = 1.0,
+    latent_sampler: GaussianMixtureSampler | None = None,
 ) -> np.ndarray:
-    """Writes a grid of `n` samples from the prior; returns the images."""
-    images = sample_images(model, n, seed, temperature)
-    title = "Samples from the prior" + (
+    """Writes a grid of `n` samples from the prior (or from `latent_sampler`, a mixture fitted
+    to the training codes); returns the images."""
+    images = sample_images(model, n, seed, temperature, latent_sampler)
+    source = "the prior" if latent_sampler is None else "a mixture fitted to training codes"
+    title = f"Samples from {source}" + (
         f" (temperature {temperature:g})" if temperature != 1 else ""
     )
     drawing.plot_image_grid(images, path, title)

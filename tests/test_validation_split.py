@@ -1,0 +1,107 @@
+"""The validation split, the model kept by validation loss, early stopping and the presets."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import keras_vae
+from keras_vae.cli import main
+from keras_vae.training.callbacks import BestModel
+from keras_vae.training.config import TrainingConfig
+from keras_vae.training.presets import PRESETS
+from keras_vae.training.run import train
+from tests.helpers import write_strokes_npz
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    return write_strokes_npz(tmp_path / "strokes.npz", n_train=300, n_test=64)
+
+
+def _config(dataset, tmp_path, **kwargs):
+    settings = dict(data=dataset, out=tmp_path / "run", hidden_units=(16,), latent_dim=2,
+                    batch_size=50, epochs=2, verbose=0)  # fmt: skip
+    return TrainingConfig(**{**settings, **kwargs})
+
+
+@pytest.mark.parametrize(
+    "split, images", [(100, 100), (100.0, 100), (0.25, 75), (1 / 6, 50), (None, 0)]
+)
+def test_validation_split_counts_images_or_takes_a_fraction(split, images):
+    assert TrainingConfig(validation_split=split).validation_images(300) == images
+
+
+@pytest.mark.parametrize("split", [300, 1000, 1.5, 0.001])
+def test_a_validation_split_that_leaves_a_side_empty_is_refused(split):
+    with pytest.raises(ValueError, match="validation_split"):
+        TrainingConfig(validation_split=split).validation_images(300)
+
+
+def test_training_validates_on_the_held_out_images_and_keeps_the_best(dataset, tmp_path):
+    result = train(_config(dataset, tmp_path, validation_split=100, epochs=3))
+    assert result.validated_on == "validation"
+    run = tmp_path / "run"
+    log = result.history
+    assert result.best_epoch == 1 + int(np.argmin(log["val_loss"]))
+    # The run's model is the one chosen on validation.
+    kept, best = (keras_vae.load_vae(run / name) for name in ("model.keras", "best.keras"))
+    for got, want in zip(kept.get_weights(), best.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)
+    # It was scored on the last 100 training images (one posterior draw: up to its noise).
+    x = np.load(dataset)["x_train"][200:].astype("float32") / 255
+    assert kept.evaluate(x, batch_size=50, verbose=0, return_dict=True)["loss"] == pytest.approx(
+        min(log["val_loss"]), rel=5e-3
+    )
+    assert (run / "best.keras").exists()
+
+
+def test_without_a_split_the_test_set_validates_and_early_stopping_is_refused(dataset, tmp_path):
+    result = train(_config(dataset, tmp_path))
+    assert result.validated_on == "test" and result.best_epoch is None
+    assert not (tmp_path / "run" / "best.keras").exists()
+    with pytest.raises(ValueError, match="--early-stopping.*--validation-split"):
+        train(_config(dataset, tmp_path, early_stopping=3, out=tmp_path / "other"))
+
+
+def test_best_model_saves_improvements_and_stops_after_patience(tmp_path):
+    vae = keras_vae.build_vae("dense", input_shape=(4, 4, 1), latent_dim=2, hidden_units=4)
+    callback = BestModel(tmp_path / "best.keras", patience=2)
+    callback.set_model(vae)
+    for epoch, loss in enumerate([5.0, 3.0, 3.5, 3.2]):
+        callback.on_epoch_end(epoch, {"val_loss": loss})
+        if epoch == 1:
+            saved_at = (tmp_path / "best.keras").stat().st_mtime_ns
+    assert (callback.best, callback.best_epoch, callback.stopped_epoch) == (3.0, 2, 4)
+    assert vae.stop_training
+    assert (tmp_path / "best.keras").stat().st_mtime_ns == saved_at  # not rewritten by worse
+
+    # A resumed run goes on counting from the earlier epochs' losses.
+    resumed = BestModel(tmp_path / "b2.keras", patience=2, earlier_losses=[5.0, 3.0, 3.5])
+    resumed.set_model(vae)
+    vae.stop_training = False
+    resumed.on_epoch_end(3, {"val_loss": 3.1})
+    assert resumed.stopped_epoch == 4 and not (tmp_path / "b2.keras").exists()
+
+
+def test_a_preset_sets_a_table_row_and_flags_beside_it_win(dataset, tmp_path):
+    out = tmp_path / "preset"
+    result = CliRunner().invoke(
+        main,
+        ["train", "--preset", "vamp-mnist", "--data", str(dataset), "--out", str(out),
+         "--epochs", "1", "--validation-split", "100", "--prior-components", "7"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())
+    for name, value in PRESETS["vamp-mnist"].items():
+        if name not in ("epochs", "validation_split", "prior_components"):
+            assert config[name] == (list(value) if isinstance(value, tuple) else value), name
+    assert (config["epochs"], config["validation_split"], config["prior_components"]) == (
+        1, 100, 7,
+    )  # fmt: skip
+    model = keras_vae.load_vae(out)
+    assert model.prior.components == 7 and model.latent_dim == 40
+    assert "validation -ELBO" in result.output and "model kept" in result.output
+    assert keras.backend.backend() in result.output
