@@ -33,3 +33,14 @@ def test_committed_model_gives_the_committed_loss_terms(case, arrays):
     np.testing.assert_allclose(
         to_numpy(vae.reconstruct(x)), arrays[f"{case}_reconstruction"], rtol=1e-4, atol=1e-5
     )
+    if f"{case}_z" in arrays:  # a learned prior: its weights and density came along
+        np.testing.assert_allclose(
+            to_numpy(vae.prior.log_prob(arrays[f"{case}_z"])),
+            arrays[f"{case}_priorlogprob"],
+            rtol=1e-4,
+        )
+
+
+def test_the_learned_prior_and_objective_cases_are_there():
+    assert {"vamp", "iwae"} <= set(EXPECTED["cases"])
+    assert "iwae" in EXPECTED["cases"]["iwae"]  # the objective's bound is among the terms

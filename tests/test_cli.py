@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import keras_vae
 from keras_vae.cli import main
-from tests.helpers import backend_env
+from tests.helpers import backend_env, write_strokes_npz
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -175,3 +175,45 @@ def test_a_bad_dataset_is_a_one_line_error_with_exit_2(tmp_path):
     )
     assert result.exit_code == 2
     assert "divide 0..255 images by 255" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--prior", "vamp", "--free-bits", "0.5"], "factorise"),
+        (["--objective", "beta_tc", "--prior", "mixture_of_gaussians"], "factorise"),
+        (["--objective", "iwae", "--warmup-steps", "10"], "trains its own bound"),
+        (["--prior-components", "5"], "has no components"),
+        (["--prior", "vampp"], "Did you mean 'vamp'"),
+        (["--early-stopping", "3"], "--validation-split"),
+        (["--validation-split", "5000"], "validation_split 5000.0 holds out"),
+    ],
+)
+def test_train_refuses_settings_that_do_not_go_together(args, message, tmp_path):
+    data = write_strokes_npz(tmp_path / "strokes.npz", n_train=100, n_test=20)
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "model.keras").write_bytes(b"an earlier run's model")
+    args = [*args, "--overwrite"]
+    result = CliRunner().invoke(
+        main, ["train", "--data", str(data), "--out", str(out), "--batch-size", "20", *args]
+    )
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert (out / "model.keras").read_bytes() == b"an earlier run's model"  # nothing lost
+
+
+def test_train_a_vamp_prior_with_the_iwae_objective_from_the_command_line(tmp_path):
+    data = write_strokes_npz(tmp_path / "strokes.npz", n_train=200, n_test=40)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        main,
+        ["train", "--data", str(data), "--out", str(out), "--prior", "vamp",
+         "--prior-components", "6", "--objective", "iwae", "--k", "3", "--hidden-units", "16",
+         "--latent-dim", "2", "--epochs", "2", "--batch-size", "50"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "test iwae" in result.output
+    model = keras_vae.load_vae(out)
+    assert model.prior.components == 6 and model.objective.k == 3
+    assert "iwae" in (out / "log.csv").read_text().splitlines()[0]

@@ -16,6 +16,7 @@ import numpy as np
 from keras_vae.inference import decode_images, posterior_means, reconstruct_images, sample_images
 from keras_vae.model import VAE
 from keras_vae.plots import drawing
+from keras_vae.priors.standard_normal import StandardNormal
 
 if TYPE_CHECKING:
     from keras_vae.gmm_sampler import GaussianMixtureSampler
@@ -113,9 +114,10 @@ def write_latent_plots(
 ) -> list[Path]:
     """Writes `latent_space.png` (posterior means of `x`) and `manifold.png`; returns the paths.
 
-    For a 2-D latent the manifold is decoded on a grid over [-3, 3] x [-3, 3] prior standard
-    deviations; otherwise along the two leading principal directions of the posterior means,
-    +-3 of their standard deviations around the mean.
+    For a 2-D latent with a standard-normal prior the manifold is decoded on a grid over
+    [-3, 3] x [-3, 3] prior standard deviations; otherwise along the two leading principal
+    directions of the posterior means (the latent's own axes when it is 2-D), +-3 of their
+    standard deviations around the mean.
     """
     z_mean, _ = posterior_means(model, x)
     view = latent_projection(z_mean)
@@ -128,7 +130,7 @@ def write_latent_plots(
         view.labels,
     )
     steps = np.linspace(-3.0, 3.0, grid)
-    if model.latent_dim == 2:
+    if model.latent_dim == 2 and isinstance(model.prior, StandardNormal):
         view = LatentProjection(np.zeros(2), np.eye(2), np.ones(2), view.labels)
     horizontal = steps * view.scales[0]
     vertical = steps[::-1] * view.scales[1]  # top row is the largest value

@@ -65,15 +65,18 @@ class Prior(keras.layers.Layer):
     def kl_per_dimension(self, z_mean: Any, z_log_var: Any) -> Any:
         """Returns (batch, latent_dim) the analytic KL of each dimension; factorised priors
         only."""
-        raise ValueError(
-            f"The {self.name} prior is not factorised: its KL has no per-dimension form. Free "
-            "bits and beta-TC need a factorised prior such as standard_normal."
-        )
+        raise self._not_factorised()
 
     def log_prob_per_dimension(self, z: Any) -> Any:
         """Returns log p(z_d) for each dimension, the shape of `z`; factorised priors only."""
-        self.kl_per_dimension(None, None)  # raises the same message
-        raise NotImplementedError
+        raise self._not_factorised()
+
+    def _not_factorised(self) -> ValueError:
+        return ValueError(
+            f"The {type(self).__name__} prior is not factorised: it has no per-dimension "
+            "density or KL. Free bits and beta-TC need a factorised prior such as "
+            "standard_normal."
+        )
 
 
 def seed_generator(seed: Any) -> keras.random.SeedGenerator:

@@ -83,9 +83,9 @@ def _train(
     keras.utils.set_random_seed(config.seed)
     x_train, x_validation = _training_data(config, replicas)
     split = config.validation_split is not None
-    if chief:  # only once the data is known good, so that bad input loses no earlier run
-        run.prepare(replace=overwrite)
     model, initial_epoch = _model_to_train(config, run, x_train, resume, replicas)
+    if chief:  # only once data and model are known good, so that bad input loses no earlier run
+        run.prepare(replace=overwrite)
     if chief:
         write_config(config, run.config, keras.backend.backend())
     # Every process saves and draws alike, as a multi-host JAX run needs all of them in each
