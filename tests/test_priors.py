@@ -56,11 +56,12 @@ def test_mixture_log_prob_equals_the_numpy_mixture_density():
 
 def test_vamp_prior_is_the_mixture_of_its_pseudo_inputs_posteriors():
     vae = _vae(VampPrior(components=5, seed=2))
-    pseudo = to_numpy(vae.prior.pseudo_inputs)
+    pseudo = to_numpy(vae.prior.pseudo_images())
     assert pseudo.shape == (5, *SHAPE)
-    # The paper's start: pixels about 0.05, clipped to [0, 1] where used.
-    assert abs(pseudo.mean() - 0.05) < 0.01
-    means, log_vars = (to_numpy(t) for t in vae.encode(np.clip(pseudo, 0, 1)))
+    # The authors' start: sigmoid(N(-0.05, 0.01)), grey pixels of about 0.49.
+    np.testing.assert_allclose(pseudo, 1 / (1 + np.exp(-to_numpy(vae.prior.pseudo_inputs))))
+    assert abs(pseudo.mean() - 0.4875) < 0.005
+    means, log_vars = (to_numpy(t) for t in vae.encode(pseudo))
     z = np.random.default_rng(2).normal(size=(9, LATENT)).astype("float32")
     expected = logsumexp(
         [_numpy_log_normal(z, means[k], log_vars[k]) for k in range(5)], axis=0

@@ -25,8 +25,10 @@ class VampPrior(Prior):
     """The variational mixture of posteriors: K pseudo-inputs, images the model learns, passed
     through its own encoder.
 
-    The pseudo-inputs start as N(0.05, 0.01^2) pixels and are clipped to [0, 1] where used (the
-    paper's initialisation and hard-tanh for MNIST).
+    Each pseudo-input is sigmoid(u) of a learned u that starts at N(-0.05, 0.01^2), pixels of
+    about 0.49, as in the authors' code (jmtomczak/vae_vampprior, `models/Model.py`). Clipping
+    u to [0, 1] instead (a hard tanh) would stop the gradient of every pixel pushed below 0, and
+    most of an MNIST image is.
 
     Args:
         components: K, the number of pseudo-inputs (500 in the paper for MNIST).
@@ -49,7 +51,7 @@ class VampPrior(Prior):
     def build(self, input_shape):
         self.pseudo_inputs = self.add_weight(
             (self.components, *self.image_shape),
-            keras.initializers.RandomNormal(0.05, 0.01, seed=self.seed),
+            keras.initializers.RandomNormal(-0.05, 0.01, seed=self.seed),
             name="pseudo_inputs",
         )
 
@@ -59,8 +61,11 @@ class VampPrior(Prior):
             raise ValueError(
                 "This VampPrior is not connected to an encoder; pass it to VAE(prior=...)."
             )
-        images = ops.clip(self.pseudo_inputs, 0.0, 1.0)
-        return gaussian_posterior(self._encoder.network(images))
+        return gaussian_posterior(self._encoder.network(self.pseudo_images()))
+
+    def pseudo_images(self):
+        """Returns (K, H, W, C) the pseudo-inputs as images in (0, 1)."""
+        return ops.sigmoid(self.pseudo_inputs)
 
     def log_prob(self, z):
         means, log_vars = self.components_posterior()
