@@ -4,14 +4,17 @@ the evaluation and the figures both read."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 from keras import ops
 
 from keras_vae.backend import inference_mode
-from keras_vae.gmm_sampler import GaussianMixtureSampler
 from keras_vae.images import check_images
 from keras_vae.model import VAE
+
+if TYPE_CHECKING:  # an annotation only: the sampler module imports this one to fit
+    from keras_vae.gmm_sampler import GaussianMixtureSampler
 
 
 def in_batches(x: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:

@@ -124,7 +124,7 @@ def test_every_config_field_is_a_train_option_with_its_default_and_help():
         assert flag.help == option.help and option.help
         default = "none" if field.default is None and option.choices else field.default
         assert flag.default == default, field.name
-    runner_only = {"out", "overwrite", "resume", "distribute", "coordinator_address"}
+    runner_only = {"out", "overwrite", "resume", "preset", "distribute", "coordinator_address"}
     runner_only |= {"num_processes", "process_id"}
     command_line = {f.name for f in dataclasses.fields(TrainingConfig) if option_of(f).command_line}
     assert set(options) == command_line | runner_only
@@ -157,7 +157,7 @@ def test_help_and_list_load_no_backend(args):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]", done.stdout
     if args == ["list"]:
-        assert "architectures: conv, dense, resnet" in done.stdout
+        assert "architectures: conv, dense, gated_dense, resnet" in done.stdout
 
 
 def test_moved_modules_import_under_their_old_names():
