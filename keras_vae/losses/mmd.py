@@ -33,6 +33,7 @@ def kernel_matrix(a: Any, b: Any, kernel: str) -> Any:
 
 def mmd(a: Any, b: Any, kernel: str) -> Any:
     """Returns the unbiased estimate of MMD^2 between samples `a` and `b` (equal sizes)."""
+    a, b = ops.convert_to_tensor(a, "float32"), ops.convert_to_tensor(b, "float32")
     n = ops.cast(ops.shape(a)[0], "float32")
     within = (
         ops.sum(kernel_matrix(a, a, kernel)) + ops.sum(kernel_matrix(b, b, kernel)) - 2.0 * n
