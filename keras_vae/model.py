@@ -12,7 +12,8 @@ from keras import ops
 from keras_vae.backend import VAETrainer, replica_context
 from keras_vae.images import check_images
 from keras_vae.latent import LOG_VAR_RANGE, gaussian_posterior, log_normal
-from keras_vae.losses import Likelihood, LossTerm, VAEOutputs, get_loss
+from keras_vae.losses import Likelihood, LossTerm, VAEOutputs
+from keras_vae.losses.registry import resolve_loss
 from keras_vae.objectives import ELBO, Objective, resolve_objective
 from keras_vae.priors import Prior, resolve_prior
 
@@ -25,18 +26,7 @@ REGULARIZATION = "regularization"  # the metric of the layers' own losses (self.
 
 def resolve_loss_terms(losses: Sequence[str | LossTerm | dict]) -> list[LossTerm]:
     """Returns `losses` as LossTerm instances: names via the registry, configs via Keras."""
-    terms = []
-    for loss in losses:
-        if isinstance(loss, str):
-            loss = get_loss(loss)()
-        elif isinstance(loss, dict):
-            loss = keras.saving.deserialize_keras_object(loss)
-        if not isinstance(loss, LossTerm):
-            raise TypeError(
-                f"Each loss must be a registered name or a keras_vae.losses.LossTerm, "
-                f"got {loss!r} ({type(loss).__name__})."
-            )
-        terms.append(loss)
+    terms = [resolve_loss(loss) for loss in losses]
     names = [term.name for term in terms]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:

@@ -47,6 +47,40 @@ class Registry:
 
         return decorator
 
+    def register_serializable(self, name: str, package: str | None = None) -> Callable:
+        """Returns a decorator that registers a class under `name` and as a Keras serializable,
+        so that saved models holding it reload without `custom_objects`.
+
+        Args:
+            package: the Keras serialization package; defaults to the class's top-level module.
+        """
+
+        def decorator(cls: type) -> type:
+            import keras  # loaded already: `cls` subclasses one of keras_vae's Keras classes
+
+            keras_package = package or cls.__module__.split(".")[0]
+            cls = keras.saving.register_keras_serializable(package=keras_package)(cls)
+            return self.register(name)(cls)
+
+        return decorator
+
+    def resolve(self, obj: Any, base: type) -> Any:
+        """Returns `obj` as an instance of `base`: a registered name (built with no
+        arguments), a Keras config, or an instance; raises a TypeError naming the choices."""
+        if isinstance(obj, str):
+            obj = self.get(obj)()
+        elif isinstance(obj, dict):
+            import keras
+
+            obj = keras.saving.deserialize_keras_object(obj)
+        if not isinstance(obj, base):
+            raise TypeError(
+                f"A {self.kind} must be a registered name ({', '.join(self.names())}) or a "
+                f"{base.__module__.rsplit('.', 1)[0]}.{base.__name__}, got {obj!r} "
+                f"({type(obj).__name__})."
+            )
+        return obj
+
     def get(self, name: str) -> Any:
         """Returns the object registered as `name`, or raises a ValueError naming the choices."""
         self._load_plugins()

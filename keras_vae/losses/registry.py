@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from keras_vae.registry import Registry
+
+if TYPE_CHECKING:
+    from keras_vae.losses.base import LossTerm
 
 _LOSSES = Registry(
     "loss",
@@ -33,14 +37,7 @@ def register_loss(name: str, package: str | None = None) -> Callable[[type], typ
         ... class MyKL(keras_vae.losses.GaussianKL): ...
     """
 
-    def decorator(cls: type) -> type:
-        import keras  # loaded already: `cls` is a LossTerm; importing it above would load it
-
-        keras_package = package or cls.__module__.split(".")[0]
-        cls = keras.saving.register_keras_serializable(package=keras_package)(cls)
-        return _LOSSES.register(name)(cls)
-
-    return decorator
+    return _LOSSES.register_serializable(name, package)
 
 
 def get_loss(name: str) -> type:
@@ -51,3 +48,10 @@ def get_loss(name: str) -> type:
 def list_losses(pattern: str = "*") -> list[str]:
     """Returns the registered loss-term names matching `pattern`, plugins included."""
     return _LOSSES.names(pattern)
+
+
+def resolve_loss(loss: str | dict | LossTerm) -> LossTerm:
+    """Returns `loss` as a `LossTerm` instance: a registered name, a Keras config, or a term."""
+    from keras_vae.losses.base import LossTerm
+
+    return _LOSSES.resolve(loss, LossTerm)

@@ -21,16 +21,13 @@ _OBJECTIVES = Registry(
 
 
 def register_objective(name: str, package: str | None = None) -> Callable[[type], type]:
-    """Registers an `Objective` subclass under `name` and as a Keras serializable."""
+    """Registers an `Objective` subclass under `name` and as a Keras serializable.
 
-    def decorator(cls: type) -> type:
-        import keras  # loaded already: `cls` is an Objective
-
-        keras_package = package or cls.__module__.split(".")[0]
-        cls = keras.saving.register_keras_serializable(package=keras_package)(cls)
-        return _OBJECTIVES.register(name)(cls)
-
-    return decorator
+    Args:
+        name: the name `VAE(objective=...)` accepts.
+        package: the Keras serialization package; defaults to the class's top-level module.
+    """
+    return _OBJECTIVES.register_serializable(name, package)
 
 
 def get_objective(name: str) -> type:
@@ -43,21 +40,8 @@ def list_objectives(pattern: str = "*") -> list[str]:
     return _OBJECTIVES.names(pattern)
 
 
-def resolve_objective(objective) -> Objective:
+def resolve_objective(objective: str | dict | Objective | None) -> Objective:
     """Returns `objective` as an `Objective`: None (the ELBO), a name, a config or an instance."""
-    import keras
-
     from keras_vae.objectives.base import ELBO, Objective
 
-    if objective is None:
-        return ELBO()
-    if isinstance(objective, str):
-        objective = get_objective(objective)()
-    elif isinstance(objective, dict):
-        objective = keras.saving.deserialize_keras_object(objective)
-    if not isinstance(objective, Objective):
-        raise TypeError(
-            f"objective must be a registered name ({', '.join(list_objectives())}) or a "
-            f"keras_vae.objectives.Objective, got {objective!r} ({type(objective).__name__})."
-        )
-    return objective
+    return ELBO() if objective is None else _OBJECTIVES.resolve(objective, Objective)

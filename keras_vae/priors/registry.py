@@ -28,15 +28,7 @@ def register_prior(name: str, package: str | None = None) -> Callable[[type], ty
         name: the name `VAE(prior=...)` and `keras-vae train --prior` accept.
         package: the Keras serialization package; defaults to the class's top-level module.
     """
-
-    def decorator(cls: type) -> type:
-        import keras  # loaded already: `cls` is a Prior
-
-        keras_package = package or cls.__module__.split(".")[0]
-        cls = keras.saving.register_keras_serializable(package=keras_package)(cls)
-        return _PRIORS.register(name)(cls)
-
-    return decorator
+    return _PRIORS.register_serializable(name, package)
 
 
 def get_prior(name: str) -> type:
@@ -49,19 +41,8 @@ def list_priors(pattern: str = "*") -> list[str]:
     return _PRIORS.names(pattern)
 
 
-def resolve_prior(prior) -> Prior:
+def resolve_prior(prior: str | dict | Prior) -> Prior:
     """Returns `prior` as a `Prior` instance: a registered name, a Keras config, or a Prior."""
-    import keras
-
     from keras_vae.priors.base import Prior
 
-    if isinstance(prior, str):
-        prior = get_prior(prior)()
-    elif isinstance(prior, dict):
-        prior = keras.saving.deserialize_keras_object(prior)
-    if not isinstance(prior, Prior):
-        raise TypeError(
-            f"prior must be a registered name ({', '.join(list_priors())}) or a "
-            f"keras_vae.priors.Prior, got {prior!r} ({type(prior).__name__})."
-        )
-    return prior
+    return _PRIORS.resolve(prior, Prior)
