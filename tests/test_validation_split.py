@@ -1,6 +1,7 @@
 """The validation split, the model kept by validation loss, early stopping and the presets."""
 
 import json
+import re
 
 import keras
 import numpy as np
@@ -105,3 +106,21 @@ def test_a_preset_sets_a_table_row_and_flags_beside_it_win(dataset, tmp_path):
     assert model.prior.components == 7 and model.latent_dim == 40
     assert "validation -ELBO" in result.output and "model kept" in result.output
     assert keras.backend.backend() in result.output
+
+
+@pytest.mark.slow
+def test_the_vamp_preset_on_real_mnist_holds_out_the_last_10000_images(mnist_npz, tmp_path):
+    """One epoch of the table's VampPrior row: 50,000 training and 10,000 validation images."""
+    out = tmp_path / "vamp"
+    result = CliRunner().invoke(
+        main,
+        ["train", "--preset", "vamp-mnist", "--data", str(mnist_npz), "--out", str(out),
+         "--epochs", "1"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    log = (out / "log.csv").read_text().splitlines()
+    assert len(log) == 2 and "val_loss" in log[0]
+    validation = float(re.search(r"validation -ELBO\s+([\d.]+)", result.output).group(1))
+    assert validation < 150  # after one epoch; an untrained model scores about 540
+    model = keras_vae.load_vae(out)
+    assert model.prior.components == 500 and model.optimizer.iterations == 500  # 50,000 / 100
