@@ -479,7 +479,8 @@ def interpolate(
 )
 @_data_options
 def plot(model: Path, out: Path, data: Path | None, binarize: str) -> None:
-    """Plot the latent space of the test set, a decoded latent grid, and the training curves.
+    """Plot the latent space of the test set, a decoded latent grid, the training curves, and
+    a VampPrior's pseudo-inputs.
 
     Example: keras-vae plot runs/conv --out runs/conv/plots
     """
@@ -490,6 +491,9 @@ def plot(model: Path, out: Path, data: Path | None, binarize: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with _user_errors():
         written = plots.write_latent_plots(vae, test.images, test.labels, out)
+        pseudo_inputs = plots.write_prior_images(vae, out / "pseudo_inputs.png")
+    if pseudo_inputs is not None:
+        written.append(pseudo_inputs)
     run = RunDirectory.of_model(model)
     if run and run.log.exists():
         curves = out / run.training_curves.name

@@ -217,3 +217,6 @@ def test_train_a_vamp_prior_with_the_iwae_objective_from_the_command_line(tmp_pa
     model = keras_vae.load_vae(out)
     assert model.prior.components == 6 and model.objective.k == 3
     assert "iwae" in (out / "log.csv").read_text().splitlines()[0]
+    result = CliRunner().invoke(main, ["plot", str(out), "--out", str(tmp_path / "plots")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "plots" / "pseudo_inputs.png").read_bytes().startswith(PNG_MAGIC)

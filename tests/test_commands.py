@@ -90,6 +90,7 @@ def test_reconstruct_interpolate_and_plot(run, tmp_path):
     for png in ("r.png", "i.png", "plots/latent_space.png", "plots/manifold.png",
                 "plots/training_curves.png"):  # fmt: skip
         assert (tmp_path / png).read_bytes()[:8] == PNG_MAGIC, png
+    assert not (tmp_path / "plots" / "pseudo_inputs.png").exists()  # a standard-normal prior
 
 
 def test_evaluate_prints_a_table_and_writes_json(run, tmp_path):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from keras import ops
 
 from keras_vae.inference import decode_images, posterior_means, reconstruct_images, sample_images
 from keras_vae.model import VAE
@@ -151,6 +152,19 @@ def write_latent_plots(
         view.labels,
     )
     return [out / "latent_space.png", out / "manifold.png"]
+
+
+def write_prior_images(model: VAE, path: Path, n: int = 64) -> Path | None:
+    """Writes the first `n` pseudo-inputs of a VampPrior as a grid; returns the path, or None
+    for a prior that has no images."""
+    pseudo_images = getattr(model.prior, "pseudo_images", None)
+    if pseudo_images is None:
+        return None
+    images = ops.convert_to_numpy(pseudo_images()[:n]).astype("float32")
+    drawing.plot_image_grid(
+        images, path, f"The first {len(images)} of {model.prior.components} VampPrior pseudo-inputs"
+    )
+    return path
 
 
 def write_run_figures(model: VAE, x_test: np.ndarray, history: dict, run: RunDirectory) -> None:
