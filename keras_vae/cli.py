@@ -224,7 +224,8 @@ def train(
         label = f"{split} -ELBO" if name == "loss" else f"{split} {name}"
         click.echo(f"{label:<20} {value:.2f} nats")
     if result.best_epoch is not None:
-        click.echo(f"{'model kept':<20} epoch {result.best_epoch} (lowest validation -ELBO)")
+        figure = "-ELBO" if result.chosen_by == "val_loss" else result.chosen_by[4:]
+        click.echo(f"{'model kept':<20} epoch {result.best_epoch} (lowest validation {figure})")
     outputs = RunDirectory(result.out)
     written = ", ".join(p.name for p in (outputs.model, outputs.log, outputs.checkpoints))
     click.echo(f"{'outputs':<20} {result.out}/ ({written}, *.png)")

@@ -210,10 +210,12 @@ def test_train_a_vamp_prior_with_the_iwae_objective_from_the_command_line(tmp_pa
         main,
         ["train", "--data", str(data), "--out", str(out), "--prior", "vamp",
          "--prior-components", "6", "--objective", "iwae", "--k", "3", "--hidden-units", "16",
-         "--latent-dim", "2", "--epochs", "2", "--batch-size", "50"],
+         "--latent-dim", "2", "--epochs", "2", "--batch-size", "50", "--validation-split", "50"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "test iwae" in result.output
+    assert "validation iwae" in result.output
+    # An IWAE-trained model is chosen by the bound it optimises.
+    assert "(lowest validation iwae)" in result.output
     model = keras_vae.load_vae(out)
     assert model.prior.components == 6 and model.objective.k == 3
     assert "iwae" in (out / "log.csv").read_text().splitlines()[0]

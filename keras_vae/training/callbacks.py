@@ -50,6 +50,8 @@ class BestModel(keras.callbacks.Callback):
         path: where the best model goes.
         patience: epochs without improvement before training stops (None: never stops).
         earlier_losses: the validation losses of the epochs already trained, in order.
+        monitor: the logged validation figure to minimise (`val_iwae` for a model trained on
+            the IWAE bound: the figure it optimises).
     """
 
     def __init__(
@@ -57,10 +59,12 @@ class BestModel(keras.callbacks.Callback):
         path: str | os.PathLike,
         patience: int | None = None,
         earlier_losses: list[float] | tuple[float, ...] = (),
+        monitor: str = "val_loss",
     ) -> None:
         super().__init__()
         self.path = Path(path)
         self.patience = patience
+        self.monitor = monitor
         finite = [
             (loss, epoch) for epoch, loss in enumerate(earlier_losses, 1) if math.isfinite(loss)
         ]
@@ -68,7 +72,7 @@ class BestModel(keras.callbacks.Callback):
         self.stopped_epoch: int | None = None
 
     def on_epoch_end(self, epoch, logs=None):
-        loss = (logs or {}).get("val_loss")
+        loss = (logs or {}).get(self.monitor)
         if loss is None or not math.isfinite(loss):
             return
         finished = epoch + 1

@@ -43,6 +43,7 @@ class TrainingResult:
     out: Path
     validated_on: str = "test"  # "validation" with a validation split
     best_epoch: int | None = None  # the epoch of the kept model, with a validation split
+    chosen_by: str | None = None  # the validation figure that chose it (val_loss, val_iwae)
 
 
 class TrainingDiverged(RuntimeError):
@@ -94,10 +95,13 @@ def _train(
     try:
         batches = _batches(config, x_train, initial_epoch, replicas)
         epoch_times, divergence = EpochTimer(), StopOnNonFiniteLoss()
+        # The model is chosen on what it was trained for: the IWAE bound, else the ELBO.
+        monitor = f"val_{model.objective.name or 'loss'}"
         best = BestModel(
             files.best_model,
             patience=config.early_stopping,
-            earlier_losses=files.read_log().get("val_loss", []) if resume else (),
+            earlier_losses=files.read_log().get(monitor, []) if resume else (),
+            monitor=monitor,
         )
         history = model.fit(
             batches,
@@ -136,6 +140,7 @@ def _train(
         out=run.path,
         validated_on="validation" if split else "test",
         best_epoch=best.best_epoch if split else None,
+        chosen_by=monitor if split else None,
     )
 
 
