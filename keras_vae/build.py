@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from keras_vae.architectures import get_architecture
+from keras_vae.hierarchical import HierarchicalNetworks, HierarchicalVAE
 from keras_vae.losses import LossTerm
 from keras_vae.model import DEFAULT_LOSSES, VAE
 from keras_vae.objectives import Objective
@@ -36,15 +37,19 @@ def build_vae(
         **kwargs: the architecture's own keyword arguments (e.g. `hidden_units` for `dense`).
 
     Returns:
-        An uncompiled `VAE`.
+        An uncompiled `VAE` (a `HierarchicalVAE` for a hierarchical architecture, `hvae`).
 
     Example:
         >>> vae = build_vae("conv", input_shape=(32, 32, 3), latent_dim=32, filters=(32, 64, 128))
     """
-    encoder, decoder = get_architecture(architecture)(tuple(input_shape), latent_dim, **kwargs)
-    return VAE(
-        encoder,
-        decoder,
+    networks = get_architecture(architecture)(tuple(input_shape), latent_dim, **kwargs)
+    if isinstance(networks, HierarchicalNetworks):
+        model, networks = HierarchicalVAE, vars(networks)
+    else:
+        encoder, decoder = networks
+        model, networks = VAE, {"encoder": encoder, "decoder": decoder}
+    return model(
+        **networks,
         losses=DEFAULT_LOSSES if losses is None else losses,
         seed=seed,
         dynamic_binarization=dynamic_binarization,

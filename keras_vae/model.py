@@ -80,14 +80,14 @@ class VAE(VAETrainer, keras.Model):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        _check_encoder_decoder(encoder, decoder)
+        self._check_networks(encoder, decoder)
         self.encoder = encoder
         self.decoder = decoder
         self.loss_terms = resolve_loss_terms(losses)
         self.likelihood = next(t for t in self.loss_terms if isinstance(t, Likelihood))
         self.prior = resolve_prior(prior)
         self.objective = resolve_objective(objective)
-        _check_combination(self.loss_terms, self.prior, self.objective)
+        _check_combination(self.loss_terms, self.prior, self.objective, self.hierarchical)
         self.prior.connect(encoder)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -104,6 +104,13 @@ class VAE(VAETrainer, keras.Model):
         self._trackers = [keras.metrics.Mean(name=name) for name in names]
         self.built = True
 
+    #: Whether the model has latent layers below the one its prior is over.
+    hierarchical = False
+
+    def _check_networks(self, encoder: keras.Model, decoder: keras.Model) -> None:
+        """Raises a ValueError unless encoder and decoder fit together as this VAE's."""
+        _check_encoder_decoder(encoder, decoder)
+
     @property
     def image_shape(self) -> tuple[int, ...]:
         """(H, W, C) of the images this model takes."""
@@ -111,7 +118,8 @@ class VAE(VAETrainer, keras.Model):
 
     @property
     def latent_dim(self) -> int:
-        return int(self.decoder.input_shape[-1])
+        """Size of z, the latent the prior is over (a hierarchy's top layer)."""
+        return int(self.encoder.outputs[0].shape[-1])
 
     @property
     def metrics(self) -> list[keras.metrics.Metric]:
@@ -138,17 +146,18 @@ class VAE(VAETrainer, keras.Model):
         if training and self.dynamic_binarization:
             x = ops.cast(self._noise(keras.random.uniform, ops.shape(x)) < x, "float32")
         z_mean, z_log_var = gaussian_posterior(self.encoder(x, training=training))
-        z = self.reparameterize(z_mean, z_log_var, self._draw_noise(epsilon, z_mean))
-        params = self._decode_draws(z, training)
-        first = (z, params) if len(z.shape) == 2 else (z[0], params[0])
+        noise = self._draw_noise(epsilon, z_mean)
+        z, params, lower_kl = self._posterior_draws(x, z_mean, z_log_var, noise, training)
+        first = (lambda t: t) if len(z.shape) == 2 else (lambda t: None if t is None else t[0])
         outputs = VAEOutputs(
             x=x,
             z_mean=z_mean,
             z_log_var=z_log_var,
-            z=first[0],
-            params=first[1],
+            z=first(z),
+            params=first(params),
             prior=self.prior,
             seed_generator=self.seed_generator,
+            lower_kl=first(lower_kl),
         )
 
         # Evaluation scores the objective as after warm-up: a step read there would be frozen
@@ -166,7 +175,7 @@ class VAE(VAETrainer, keras.Model):
                 term.objective(outputs, step) if term.changes_objective else value
             )
         if self.objective.name is not None:
-            log_weights = self._log_weights(x, z_mean, z_log_var, z, params)
+            log_weights = self._log_weights(x, z_mean, z_log_var, z, params, lower_kl)
             terms[self.objective.name] = objective = ops.mean(self.objective.nats(log_weights))
         # As Keras's compute_loss does: whatever the layers added (kernel, bias and activity
         # regularisers, add_loss) is minimised with the objective; it is no part of the ELBO.
@@ -176,40 +185,63 @@ class VAE(VAETrainer, keras.Model):
             objective = objective + terms[REGULARIZATION]
         return {"loss": negative_elbo, **terms, "objective": objective}
 
+    @property
+    def noise_dim(self) -> int:
+        """Size of the standard-normal noise behind one posterior draw: `latent_dim`, or the
+        sum over a hierarchy's layers."""
+        return self.latent_dim
+
     def log_importance_weights(self, x: Any, epsilon: Any) -> Any:
         """Returns (draws, batch) log p(x, z_i) - log q(z_i | x) for the posterior draws that
-        `epsilon` (draws, batch, latent_dim) of standard-normal noise makes; their log-mean-exp
+        `epsilon` (draws, batch, noise_dim) of standard-normal noise makes; their log-mean-exp
         is the IWAE bound on log p(x)."""
         x = ops.convert_to_tensor(x, dtype="float32")
         z_mean, z_log_var = self.encode(x)
-        z = self.reparameterize(z_mean, z_log_var, epsilon)
-        return self._log_weights(x, z_mean, z_log_var, z, self._decode_draws(z, False))
+        epsilon = ops.convert_to_tensor(epsilon, dtype="float32")
+        z, params, lower_kl = self._posterior_draws(x, z_mean, z_log_var, epsilon, False)
+        return self._log_weights(x, z_mean, z_log_var, z, params, lower_kl)
 
-    def _log_weights(self, x, z_mean, z_log_var, z, params) -> Any:
-        """Returns (draws, batch) log p(x | z) + log p(z) - log q(z | x) of draws `z`."""
+    def _posterior_draws(self, x, z_mean, z_log_var, noise, training) -> tuple[Any, Any, Any]:
+        """Draws z from q(z | x) with `noise` and decodes it.
+
+        Returns:
+            z (the draws of the latent the prior is over), the decoder's float32 parameters
+            with z's leading axes, and the Monte-Carlo KL of the layers below z, or None
+            where z is the only layer (a hierarchy overrides this).
+        """
+        z = self.reparameterize(z_mean, z_log_var, noise)
+        return z, self._decode_draws(z, training), None
+
+    def _log_weights(self, x, z_mean, z_log_var, z, params, lower_kl=None) -> Any:
+        """Returns (draws, batch) log p(x | z) + log p(z) - log q(z | x) of draws `z`, less
+        the log q / p ratio `lower_kl` of the layers below z."""
         log_p_x = self.likelihood.log_prob(x, params)  # x broadcasts over the draws
         log_p_x = ops.sum(log_p_x, axis=tuple(range(len(z.shape) - 1, len(log_p_x.shape))))
         log_weights = log_p_x + self.prior.log_prob(z) - log_normal(z, z_mean, z_log_var)
+        if lower_kl is not None:
+            log_weights = log_weights - lower_kl
         return log_weights if len(z.shape) == 3 else log_weights[None]
 
     def _draw_noise(self, epsilon: Any, z_mean: Any) -> Any:
-        """Returns the reparameterisation noise: `epsilon` as given, else fresh draws, one per
-        image for a one-draw objective and (draws, batch, latent_dim) otherwise."""
+        """Returns the reparameterisation noise: `epsilon` as given, else fresh draws,
+        (batch, noise_dim) for a one-draw objective and (draws, batch, noise_dim) otherwise."""
         if epsilon is not None:
             return ops.convert_to_tensor(epsilon, dtype="float32")
         draws = self.objective.draws
-        shape = ops.shape(z_mean) if draws == 1 else (draws, *ops.shape(z_mean))
-        return self._noise(keras.random.normal, shape)
+        shape = (ops.shape(z_mean)[0], self.noise_dim)
+        return self._noise(keras.random.normal, shape if draws == 1 else (draws, *shape))
 
     def _decode_draws(self, z: Any, training: bool) -> Any:
         """Returns the decoder's float32 parameters for z (batch, latent) or z (draws, batch,
-        latent), with z's leading axes."""
+        latent), with z's leading axes; `z` may be a list, one tensor per decoder input."""
         # Under a mixed-precision policy the networks compute in bfloat16/float16; the loss
         # terms always take float32, where their sums over pixels keep their precision.
-        if len(z.shape) == 2:
+        first = z[0] if isinstance(z, (list, tuple)) else z
+        if len(first.shape) == 2:
             return ops.cast(self.decoder(z, training=training), "float32")
-        flat = self.decoder(ops.reshape(z, (-1, z.shape[-1])), training=training)
-        return ops.cast(ops.reshape(flat, (*ops.shape(z)[:-1], *flat.shape[1:])), "float32")
+        flat = keras.tree.map_structure(lambda t: ops.reshape(t, (-1, t.shape[-1])), z)
+        flat = self.decoder(flat, training=training)
+        return ops.cast(ops.reshape(flat, (*ops.shape(first)[:-1], *flat.shape[1:])), "float32")
 
     def reparameterize(self, z_mean: Any, z_log_var: Any, epsilon: Any = None) -> Any:
         """Returns z = z_mean + exp(z_log_var / 2) * epsilon, a differentiable draw from q(z|x).
@@ -348,9 +380,17 @@ class VAE(VAETrainer, keras.Model):
         return cls(**config)
 
 
-def _check_combination(loss_terms: Sequence[LossTerm], prior: Prior, objective: Objective) -> None:
-    """Raises a ValueError for loss terms, prior and objective that do not go together."""
+def _check_combination(
+    loss_terms: Sequence[LossTerm], prior: Prior, objective: Objective, hierarchical: bool = False
+) -> None:
+    """Raises a ValueError for loss terms, prior, objective and model that do not go together."""
     for term in loss_terms:
+        if term.needs_factorised_prior and hierarchical:
+            raise ValueError(
+                f"{term!r} reads the KL per latent dimension, which a hierarchical VAE's "
+                "conditional layers do not factorise into; drop free bits (free_bits=0) / the "
+                "beta_tc term, or use a one-layer architecture."
+            )
         if term.needs_factorised_prior and not prior.factorised:
             raise ValueError(
                 f"{term!r} reads the KL per latent dimension, which the {type(prior).__name__} "

@@ -10,10 +10,12 @@ from click.testing import CliRunner
 
 import keras_vae
 from keras_vae.cli import main
+from keras_vae.hierarchical import HierarchicalVAE
 from keras_vae.training.callbacks import BestModel
 from keras_vae.training.config import TrainingConfig
 from keras_vae.training.presets import PRESETS
 from keras_vae.training.run import train
+from keras_vae.training.start import build_model
 from tests.helpers import write_strokes_npz
 
 
@@ -124,3 +126,15 @@ def test_the_vamp_preset_on_real_mnist_holds_out_the_last_10000_images(mnist_npz
     assert validation < 170  # 155 after one epoch here; an untrained model scores about 540
     model = keras_vae.load_vae(out)
     assert model.prior.components == 500 and model.optimizer.iterations == 500  # 50,000 / 100
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_builds_its_papers_network(name):
+    config = TrainingConfig(**PRESETS[name])
+    model = build_model(config, (28, 28, 1), train_images=50_000)
+    hierarchical = config.architecture == "hvae"
+    assert isinstance(model, HierarchicalVAE) == hierarchical
+    # Burda et al.'s dense MLP has 50 latents; Tomczak & Welling's gated ones 40 per layer.
+    assert model.latent_dim == (50 if config.architecture == "dense" else 40)
+    if hierarchical:
+        assert model.latent_dims == (40, 40)

@@ -2,7 +2,8 @@
 
 An architecture is a factory `f(input_shape, latent_dim, **kwargs) -> (encoder, decoder)`:
 the encoder maps images (H, W, C) to `[z_mean, z_log_var]`, each (latent_dim,); the decoder maps
-(latent_dim,) to one unconstrained likelihood parameter per pixel, (H, W, C).
+(latent_dim,) to one unconstrained likelihood parameter per pixel, (H, W, C). A hierarchical
+architecture returns `keras_vae.hierarchical.HierarchicalNetworks` instead (`hvae`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ _ARCHITECTURES = Registry(
         "conv": "keras_vae.architectures.conv:conv",
         "dense": "keras_vae.architectures.dense:dense",
         "gated_dense": "keras_vae.architectures.gated_dense:gated_dense",
+        "hvae": "keras_vae.architectures.hvae:hvae",
         "resnet": "keras_vae.architectures.resnet:resnet",
     },
 )

@@ -32,7 +32,7 @@ def negative_elbo(
     noise = np.random.default_rng(seed)
     with inference_mode():
         for batch in in_batches(x, batch_size):
-            epsilon = noise.standard_normal((len(batch), model.latent_dim), dtype="float32")
+            epsilon = noise.standard_normal((len(batch), model.noise_dim), dtype="float32")
             terms = model.compute_loss_terms(batch, training=False, epsilon=epsilon)
             for name in ["loss"] + [term.name for term in model.loss_terms]:
                 value = float(ops.convert_to_numpy(terms[name])) * len(batch)
@@ -54,7 +54,7 @@ class _LogImportanceWeights(keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, x):
-        shape = (self.draws, ops.shape(x)[0], self.vae.latent_dim)
+        shape = (self.draws, ops.shape(x)[0], self.vae.noise_dim)
         epsilon = keras.random.normal(shape, seed=self.seed_generator)
         return ops.transpose(self.vae.log_importance_weights(x, epsilon))
 

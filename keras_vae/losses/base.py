@@ -22,6 +22,9 @@ class VAEOutputs:
             not given.
         seed_generator: the model's source of sampling noise, for terms that draw (from the
             prior, say).
+        lower_kl: (batch,) for a hierarchical VAE, the Monte-Carlo KL of the layers below z,
+            sum of log q(z_l | x, z_l+1) - log p(z_l | z_l+1) at the draw; None for one layer.
+            `z`, `z_mean` and `z_log_var` are the top layer's, the one the prior is over.
     """
 
     x: Any
@@ -31,6 +34,7 @@ class VAEOutputs:
     params: Any
     prior: Any = None
     seed_generator: Any = None
+    lower_kl: Any = None
 
     def __post_init__(self) -> None:
         if self.prior is None:

@@ -18,7 +18,8 @@ __all__ = ["GaussianKL", "kl_divergence"]
 class GaussianKL(LossTerm):
     """The KL term of the Gaussian posterior against the model's prior, reported as `kl` in nats
     (always the true, unweighted KL): analytic for the standard normal, the Monte-Carlo estimate
-    log q(z|x) - log p(z) on the decoded draw for other priors (`Prior.kl`).
+    log q(z|x) - log p(z) on the decoded draw for other priors (`Prior.kl`). In a hierarchical
+    VAE it adds the lower layers' Monte-Carlo KL (`VAEOutputs.lower_kl`).
 
     Only the training objective is shaped; the reported negative ELBO never is.
 
@@ -47,7 +48,8 @@ class GaussianKL(LossTerm):
         return self.free_bits > 0
 
     def nats(self, outputs: VAEOutputs) -> Any:
-        return outputs.prior.kl(outputs.z_mean, outputs.z_log_var, outputs.z)
+        kl = outputs.prior.kl(outputs.z_mean, outputs.z_log_var, outputs.z)
+        return kl if outputs.lower_kl is None else kl + outputs.lower_kl
 
     def weight(self, step: Any) -> Any:
         """Returns the KL weight at optimizer step `step` (None: after warm-up)."""

@@ -65,13 +65,16 @@ class TrainingConfig:
     latent_dim: int = _field(16, help="Size of the latent z.", min=1)
     # dense widths / conv and resnet channels; the architecture's default if None
     hidden_units: tuple[int, ...] | None = _field(
-        None, help="dense: comma-separated widths [512,256]."
+        None, help="dense, gated_dense, hvae: comma-separated widths [512,256]."
     )
     filters: tuple[int, ...] | None = _field(
         None, help="conv/resnet: comma-separated channels [32,64]."
     )
     activation: str | None = _field(
         None, help="dense: activation of the hidden layers [relu] (tanh: Burda et al.'s MLP)."
+    )
+    latent_layers: int | None = _field(
+        None, help="hvae: stochastic layers, each of --latent-dim units [2].", min=2
     )
     likelihood: str = _field(
         "bernoulli",
@@ -138,24 +141,29 @@ class TrainingConfig:
     verbose: int | str = _field("auto", resumable=True, command_line=False)  # Keras's fit()
 
     def architecture_kwargs(self) -> dict:
-        """Returns the keyword arguments this config passes to the architecture factory."""
-        kwargs = {}
-        if self.hidden_units is not None:
-            if self.architecture not in ("dense", "gated_dense"):
+        """Returns the keyword arguments this config passes to the architecture factory, or
+        raises a ValueError for one the factory does not take."""
+        import inspect
+
+        from keras_vae.architectures import get_architecture
+
+        given = {
+            "hidden_units": self.hidden_units and tuple(self.hidden_units),
+            "filters": self.filters and tuple(self.filters),
+            "activation": self.activation,
+            "latent_layers": self.latent_layers,
+        }
+        given = {name: value for name, value in given.items() if value is not None}
+        takes = inspect.signature(get_architecture(self.architecture)).parameters
+        for name in given:
+            if name not in takes:
+                options = sorted(set(takes) & {"hidden_units", "filters", "activation",
+                                               "latent_layers"})  # fmt: skip
                 raise ValueError(
-                    "hidden_units applies to the dense and gated_dense architectures only; use "
-                    "filters."
+                    f"--{name.replace('_', '-')} does not apply to the {self.architecture} "
+                    f"architecture; it takes {', '.join(options) or 'none of these options'}."
                 )
-            kwargs["hidden_units"] = tuple(self.hidden_units)
-        if self.activation is not None:
-            if self.architecture != "dense":
-                raise ValueError("activation applies to the dense architecture only.")
-            kwargs["activation"] = self.activation
-        if self.filters is not None:
-            if self.architecture not in ("conv", "resnet"):
-                raise ValueError("filters applies to the conv and resnet architectures only.")
-            kwargs["filters"] = tuple(self.filters)
-        return kwargs
+        return given
 
     def validation_images(self, train_images: int) -> int:
         """Returns how many of `train_images` the validation split holds out (0: none)."""

@@ -20,8 +20,8 @@ _PROTOCOL = {
 }
 # KL warm-up over the first 20 epochs of 500 steps: Tomczak & Welling warmed up for 100 of up
 # to 2,000 epochs; a warm-up of 100 epochs in a 300-epoch run left the standard-prior row at a
-# validation -ELBO of 101.4 at epoch 97 and 97.7 at epoch 193. The IWAE objective trains its bound as Burda et al. did,
-# without one.
+# validation -ELBO of 101.4 at epoch 97 and 97.7 at epoch 193. The IWAE objective trains its
+# bound as Burda et al. did, without one.
 _WARMUP = {"warmup_steps": 20 * 500}
 # Burda et al.'s one-layer MLP: two hidden layers of 200 tanh units, 50 latents.
 _BURDA = {
@@ -32,6 +32,9 @@ _BURDA = {
 }
 # Tomczak & Welling's one-layer MLP: two gated layers of 300 units, 40 latents.
 _TOMCZAK = {"architecture": "gated_dense", "hidden_units": (300, 300), "latent_dim": 40}
+
+# Their two-stochastic-layer version: 40 + 40 latents, each network of gated 300-unit layers.
+_TOMCZAK_HIERARCHY = {**_TOMCZAK, "architecture": "hvae", "latent_layers": 2}
 
 PRESETS = MappingProxyType(
     {
@@ -48,6 +51,10 @@ PRESETS = MappingProxyType(
                 "prior_components": 500,
             }
         ),
+        "hvae-vamp-mnist": MappingProxyType(
+            {**_PROTOCOL, **_WARMUP, **_TOMCZAK_HIERARCHY, "prior": "vamp", "prior_components": 500}
+        ),
+        "hvae-mnist": MappingProxyType({**_PROTOCOL, **_WARMUP, **_TOMCZAK_HIERARCHY}),
         "iwae-mnist": MappingProxyType({**_PROTOCOL, **_BURDA, "objective": "iwae", "k": 5}),
         "beta-tc-mnist": MappingProxyType(
             {**_PROTOCOL, **_BURDA, "objective": "beta_tc", "beta": 6.0}
