@@ -13,9 +13,11 @@ __version__ = "0.2.0.dev0"
 __all__ = [
     "VAE",
     "DataParallel",
+    "HierarchicalVAE",
     "__version__",
     "architectures",
     "build_vae",
+    "conditioning",
     "data",
     "data_parallel",
     "datasets",
@@ -24,6 +26,7 @@ __all__ = [
     "get_loss",
     "get_objective",
     "get_prior",
+    "hierarchical",
     "latent",
     "list_architectures",
     "list_losses",
@@ -47,6 +50,7 @@ __getattr__, __dir__ = lazy_imports.lazy_exports(
     {
         "VAE": ".model",
         "DataParallel": ".training.distribution",
+        "HierarchicalVAE": ".hierarchical",
         "build_vae": ".build",
         "data_parallel": ".training.distribution",
         "get_architecture": ".architectures.registry",
@@ -66,9 +70,11 @@ __getattr__, __dir__ = lazy_imports.lazy_exports(
     # `datasets` and `metrics` are the 0.1 names of `data` and `evaluation`.
     submodules=(
         "architectures",
+        "conditioning",
         "data",
         "datasets",
         "evaluation",
+        "hierarchical",
         "latent",
         "losses",
         "metrics",
@@ -83,8 +89,10 @@ lazy_imports.install()
 if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
     from keras_vae import (
         architectures,
+        conditioning,
         data,
         evaluation,
+        hierarchical,
         latent,
         losses,
         objectives,
@@ -94,6 +102,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
     )
     from keras_vae.architectures import get_architecture, list_architectures, register_architecture
     from keras_vae.build import build_vae
+    from keras_vae.hierarchical import HierarchicalVAE
     from keras_vae.losses import get_loss, list_losses, register_loss
     from keras_vae.model import VAE
     from keras_vae.objectives import get_objective, list_objectives, register_objective

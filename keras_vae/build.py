@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from keras_vae.architectures import get_architecture
+from keras_vae.conditioning import conditional_networks
 from keras_vae.hierarchical import HierarchicalNetworks, HierarchicalVAE
 from keras_vae.losses import LossTerm
 from keras_vae.model import DEFAULT_LOSSES, VAE
@@ -23,6 +24,7 @@ def build_vae(
     dynamic_binarization: bool = False,
     prior: str | Prior = "standard_normal",
     objective: str | Objective | None = None,
+    num_classes: int | None = None,
     **kwargs: Any,
 ) -> VAE:
     """Builds a VAE from a registered architecture and loss terms.
@@ -34,6 +36,9 @@ def build_vae(
         losses: loss-term names or instances; default `("bernoulli", "kl")`.
         seed: seed of the sampling noise.
         dynamic_binarization, prior, objective: see `VAE`.
+        num_classes: build a conditional VAE of this many classes: the architecture's
+            encoder for the images plus one channel per class, its decoder for z plus the
+            one-hot label (`keras_vae.conditioning`).
         **kwargs: the architecture's own keyword arguments (e.g. `hidden_units` for `dense`).
 
     Returns:
@@ -42,7 +47,11 @@ def build_vae(
     Example:
         >>> vae = build_vae("conv", input_shape=(32, 32, 3), latent_dim=32, filters=(32, 64, 128))
     """
-    networks = get_architecture(architecture)(tuple(input_shape), latent_dim, **kwargs)
+    factory = get_architecture(architecture)
+    if num_classes is not None:
+        networks = conditional_networks(factory, input_shape, latent_dim, num_classes, **kwargs)
+    else:
+        networks = factory(tuple(input_shape), latent_dim, **kwargs)
     if isinstance(networks, HierarchicalNetworks):
         model, networks = HierarchicalVAE, vars(networks)
     else:
@@ -55,4 +64,5 @@ def build_vae(
         dynamic_binarization=dynamic_binarization,
         prior=prior,
         objective=objective,
+        num_classes=num_classes,
     )

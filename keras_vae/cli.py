@@ -108,6 +108,9 @@ def _training_options(command):
             kwargs["callback"] = _none_for_none
         elif kind == (tuple[int, ...] | None):
             kwargs["callback"] = _widths
+        elif kind is bool:
+            kwargs["is_flag"] = True
+            kwargs["show_default"] = False
         elif kind in (Path, Path | None):
             kwargs["type"] = click.Path(exists=True, path_type=Path)
         elif kind in (int, int | None):
@@ -304,6 +307,34 @@ def _test_set(model_path: Path, model, data: Path | None, binarize: str) -> _Tes
     return _TestSet(x_test, y_test, grey_test, mnist)
 
 
+def _label_option(help: str):
+    return click.option("--label", type=click.IntRange(min=0), help=help)
+
+
+def _check_label(vae, label: int | None) -> None:
+    """Raises BadInput for a --label an unconditional model, or the model's classes, cannot
+    take."""
+    if label is None:
+        return
+    if not vae.conditional:
+        raise BadInput("--label applies to a conditional model (train --conditional); this one "
+                       "is not.")  # fmt: skip
+    if label >= vae.num_classes:
+        raise BadInput(f"--label {label} is not a class of this model: it has "
+                       f"{vae.num_classes} (0 to {vae.num_classes - 1}).")  # fmt: skip
+
+
+def _test_labels(vae, test: _TestSet) -> np.ndarray | None:
+    """Returns the test labels a conditional model needs (None for another model), or raises
+    BadInput where the data has none."""
+    if not vae.conditional:
+        return None
+    if test.labels is None:
+        raise BadInput("This conditional model needs the test images' labels, and the data has "
+                       "none; pass --data with y_test (or y_train/y_test in an .npz).")  # fmt: skip
+    return np.asarray(test.labels)
+
+
 def _latent_sampler_options(command):
     command = click.option(
         "--gmm-components",
@@ -348,11 +379,12 @@ def _fitted_latent_sampler(model_path: Path, vae, name: str, components: int):
 
     config = read_config(run.config)
     with _user_errors():
-        (x_train, _), _ = load_data(config)
+        (x_train, y_train), _ = load_data(config)
         x_train = x_train[: len(x_train) - config.validation_images(len(x_train))]
         if config.binarize == "dynamic":  # as the model saw them: binary
             x_train = binarize_stochastic(np.asarray(x_train), config.seed)
-        sampler = fit_to_codes_of(vae, np.asarray(x_train), components, config.seed)
+        labels = y_train[: len(x_train)] if vae.conditional else None
+        sampler = fit_to_codes_of(vae, np.asarray(x_train), components, config.seed, labels)
     sampler.save(run.gmm_sampler)
     click.echo(f"fitted a {components}-component mixture to {len(x_train)} training codes: "
                f"{run.gmm_sampler}", err=True)  # fmt: skip
@@ -385,6 +417,7 @@ def _output_file(path: Path) -> Path:
     help="Scale of the prior's standard deviation.",
 )
 @click.option("--seed", default=0, show_default=True, type=int)
+@_label_option("Conditional model: draw every image of this class [every class, in order].")
 @_latent_sampler_options
 def generate(
     model: Path,
@@ -393,18 +426,23 @@ def generate(
     npz: Path | None,
     temperature: float,
     seed: int,
+    label: int | None,
     latent_sampler: str,
     gmm_components: int,
 ) -> None:
     """Draw images from the prior of a trained model (or a mixture fitted to training codes).
 
+    \b
     Example: keras-vae generate runs/conv -n 64 --out grid.png --npz samples.npz
+    Conditional: keras-vae generate runs/cvae -n 100 --label 7 --out sevens.png
     """
     from keras_vae import plots
 
     vae = _load(model)
+    _check_label(vae, label)
     sampler = _fitted_latent_sampler(model, vae, latent_sampler, gmm_components)
-    images = plots.write_samples(vae, _output_file(out), count, seed, temperature, sampler)
+    labels = None if label is None else np.full(count, label)
+    images = plots.write_samples(vae, _output_file(out), count, seed, temperature, sampler, labels)
     if npz is not None:
         np.savez_compressed(_output_file(npz), x=images)
     click.echo(f"wrote {out}" + (f" and {npz} ({images.shape})" if npz else ""))
@@ -431,10 +469,14 @@ def reconstruct(
     from keras_vae import plots
 
     vae = _load(model)
-    x = _test_set(model, vae, data, binarize).images
+    test = _test_set(model, vae, data, binarize)
+    x, labels = test.images, _test_labels(vae, test)
     if first >= len(x):
         raise BadInput(f"--first {first} is past the last of the {len(x)} test images.")
-    plots.write_reconstructions(vae, x[first : first + count], _output_file(out))
+    part = slice(first, first + count)
+    plots.write_reconstructions(
+        vae, x[part], _output_file(out), None if labels is None else labels[part]
+    )
     click.echo(f"wrote {out}")
 
 
@@ -446,6 +488,7 @@ def reconstruct(
 @click.option(
     "--out", default="interpolation.png", show_default=True, type=click.Path(path_type=Path)
 )
+@_label_option("Conditional model: decode the path as this class [the first image's].")
 @_data_options
 def interpolate(
     model: Path,
@@ -453,6 +496,7 @@ def interpolate(
     last: int,
     steps: int,
     out: Path,
+    label: int | None,
     data: Path | None,
     binarize: str,
 ) -> None:
@@ -463,9 +507,12 @@ def interpolate(
     from keras_vae import plots
 
     vae = _load(model)
-    x = _test_set(model, vae, data, binarize).images
+    _check_label(vae, label)
+    test = _test_set(model, vae, data, binarize)
     with _user_errors():
-        plots.write_interpolation(vae, x, first, last, steps, _output_file(out))
+        plots.write_interpolation(
+            vae, test.images, first, last, steps, _output_file(out), _test_labels(vae, test), label
+        )
     click.echo(f"wrote {out}")
 
 
@@ -478,8 +525,9 @@ def interpolate(
     type=click.Path(file_okay=False, path_type=Path),
     help=f"Directory for latent_space.png, manifold.png, {RunDirectory.TRAINING_CURVES}.",
 )
+@_label_option("Conditional model: decode the manifold as this class [0].")
 @_data_options
-def plot(model: Path, out: Path, data: Path | None, binarize: str) -> None:
+def plot(model: Path, out: Path, label: int | None, data: Path | None, binarize: str) -> None:
     """Plot the latent space of the test set, a decoded latent grid, the training curves, and
     a VampPrior's pseudo-inputs.
 
@@ -488,10 +536,12 @@ def plot(model: Path, out: Path, data: Path | None, binarize: str) -> None:
     from keras_vae import plots
 
     vae = _load(model)
+    _check_label(vae, label)
     test = _test_set(model, vae, data, binarize)
+    _test_labels(vae, test)
     out.mkdir(parents=True, exist_ok=True)
     with _user_errors():
-        written = plots.write_latent_plots(vae, test.images, test.labels, out)
+        written = plots.write_latent_plots(vae, test.images, test.labels, out, label=label)
         pseudo_inputs = plots.write_prior_images(vae, out / "pseudo_inputs.png")
     if pseudo_inputs is not None:
         written.append(pseudo_inputs)
@@ -564,6 +614,7 @@ def evaluate(
             seed=seed,
             mnist=test.mnist,
             latent_sampler=sampler,
+            labels=_test_labels(vae, test),
         )
     click.echo(report.table())
     if json_path is not None:

@@ -172,10 +172,11 @@ def _logsumexp(values: np.ndarray, axis: int) -> np.ndarray:
 
 
 def fit_to_codes_of(
-    model, x_train: np.ndarray, components: int = 10, seed: int = 0
+    model, x_train: np.ndarray, components: int = 10, seed: int = 0, labels=None
 ) -> GaussianMixtureSampler:
-    """Returns the mixture fitted to the posterior means of `model` on the images `x_train`."""
+    """Returns the mixture fitted to the posterior means of `model` on the images `x_train`
+    (and their `labels`, for a conditional model)."""
     from keras_vae.inference import posterior_means  # loads Keras: only when fitting
 
-    z_mean, _ = posterior_means(model, x_train)
+    z_mean, _ = posterior_means(model, x_train, labels=labels)
     return GaussianMixtureSampler.fit(z_mean, components=components, seed=seed)

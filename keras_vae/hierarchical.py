@@ -92,7 +92,7 @@ class HierarchicalVAE(VAE):
     def noise_dim(self) -> int:
         return sum(self.latent_dims)
 
-    def _posterior_draws(self, x, z_mean, z_log_var, noise, training):
+    def _posterior_draws(self, x, z_mean, z_log_var, noise, training, one_hot=None):
         top = self.latent_dim
         z = self.reparameterize(z_mean, z_log_var, noise[..., :top])
         layers, lower_kl = self._descend(x, z, noise[..., top:], training)
@@ -141,15 +141,16 @@ class HierarchicalVAE(VAE):
             layers.append(mean)
         return layers
 
-    def call(self, x: Any, training: bool = False) -> Any:
+    # A hierarchy is never conditional (VAE refuses num_classes with one): `labels` is None.
+    def call(self, x: Any, training: bool = False, labels: Any = None) -> Any:
         return self.reconstruct(x)
 
-    def decode(self, z: Any) -> Any:
+    def decode(self, z: Any, labels: Any = None) -> Any:
         """Returns the mean images decoded from top-layer codes `z` (batch, latent_dim), the
         layers below at their conditional priors' means."""
         return self.likelihood.mean(self.decoder(self._layers_below(z, sample=False)))
 
-    def reconstruct(self, x: Any, sampler: str = "mode") -> Any:
+    def reconstruct(self, x: Any, sampler: str = "mode", labels: Any = None) -> Any:
         """Returns the mean images decoded from q(z | x): every layer at its posterior mean
         ("mode") or a draw of every layer ("sample")."""
         if sampler not in ("mode", "sample"):
@@ -162,7 +163,9 @@ class HierarchicalVAE(VAE):
         _, params, _ = self._posterior_draws(x, z_mean, z_log_var, noise, False)
         return self.likelihood.mean(params)
 
-    def sample(self, n: int, seed: int | None = None, temperature: float = 1.0) -> Any:
+    def sample(
+        self, n: int, seed: int | None = None, temperature: float = 1.0, labels: Any = None
+    ) -> Any:
         """Returns `n` mean images (n, H, W, C) from ancestral draws: the top layer from the
         prior, each layer below from p(z_l | z_l+1), both at `temperature`."""
         seed = self.seed_generator if seed is None else keras.random.SeedGenerator(seed)

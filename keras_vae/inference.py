@@ -3,8 +3,7 @@ the evaluation and the figures both read."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from keras import ops
@@ -17,23 +16,21 @@ if TYPE_CHECKING:  # an annotation only: the sampler module imports this one to 
     from keras_vae.gmm_sampler import GaussianMixtureSampler
 
 
-def in_batches(x: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
-    """Yields consecutive slices of `x` of `batch_size` (the last may be smaller)."""
-    for start in range(0, len(x), batch_size):
-        yield x[start : start + batch_size]
-
-
 def _numpy(x) -> np.ndarray:
     return ops.convert_to_numpy(x).astype("float32")
 
 
-def posterior_means(model: VAE, x: np.ndarray, batch_size: int = 1000) -> tuple[np.ndarray, ...]:
-    """Returns (N, latent_dim) z_mean and z_log_var of q(z | x) for every image."""
+def posterior_means(
+    model: VAE, x: np.ndarray, batch_size: int = 1000, labels: Any = None
+) -> tuple[np.ndarray, ...]:
+    """Returns (N, latent_dim) z_mean and z_log_var of q(z | x) for every image (of
+    q(z | x, y) for a conditional model, given `labels`)."""
     check_images(x, model.image_shape, what="images to encode")
     means, log_vars = [], []
     with inference_mode():
-        for batch in in_batches(x, batch_size):
-            z_mean, z_log_var = model.encode(batch)
+        for start in range(0, len(x), batch_size):
+            batch_labels = None if labels is None else labels[start : start + batch_size]
+            z_mean, z_log_var = model.encode(x[start : start + batch_size], batch_labels)
             means.append(ops.convert_to_numpy(z_mean))
             log_vars.append(ops.convert_to_numpy(z_log_var))
     return np.concatenate(means), np.concatenate(log_vars)
@@ -45,22 +42,30 @@ def sample_images(
     seed: int = 0,
     temperature: float = 1.0,
     latent_sampler: GaussianMixtureSampler | None = None,
+    labels: Any = None,
 ) -> np.ndarray:
     """Returns (n, H, W, C) mean images decoded from draws of the model's prior, or of
-    `latent_sampler` (a mixture fitted to training codes) where given."""
+    `latent_sampler` (a mixture fitted to training codes) where given.
+
+    Args:
+        labels: for a conditional model, each sample's class (the classes in turn if None).
+    """
+    labels = model.sample_labels(n, labels)
     if latent_sampler is not None:
-        return decode_images(model, latent_sampler.sample(n, seed, temperature))
+        return decode_images(model, latent_sampler.sample(n, seed, temperature), labels)
     with inference_mode():
-        return _numpy(model.sample(n, seed=seed, temperature=temperature))
+        return _numpy(model.sample(n, seed=seed, temperature=temperature, labels=labels))
 
 
-def decode_images(model: VAE, z: np.ndarray) -> np.ndarray:
-    """Returns the mean images (N, H, W, C) of p(x | z) for (N, latent_dim) codes `z`."""
+def decode_images(model: VAE, z: np.ndarray, labels: Any = None) -> np.ndarray:
+    """Returns the mean images (N, H, W, C) of p(x | z) for (N, latent_dim) codes `z` (and
+    their `labels`, for a conditional model)."""
     with inference_mode():
-        return _numpy(model.decode(z))
+        return _numpy(model.decode(z, labels))
 
 
-def reconstruct_images(model: VAE, x: np.ndarray) -> np.ndarray:
-    """Returns the mean images decoded from the posterior means of `x`."""
+def reconstruct_images(model: VAE, x: np.ndarray, labels: Any = None) -> np.ndarray:
+    """Returns the mean images decoded from the posterior means of `x` (given `labels`, for a
+    conditional model)."""
     with inference_mode():
-        return _numpy(model.reconstruct(x))
+        return _numpy(model.reconstruct(x, labels=labels))

@@ -19,15 +19,19 @@ Design
   otherwise. Terms that need the KL per latent dimension (free bits, beta-TC's dimension-wise
   KL) require a factorised prior (`Prior.factorised`) and say so at construction.
 
-How the hierarchical and conditional VAEs extend it (the next models):
+How the hierarchical and conditional VAEs extend it (`keras_vae.hierarchical`,
+`keras_vae.conditioning`):
 - A hierarchy q(z2 | x) q(z1 | x, z2), p(z1 | z2) p(z2) keeps the three densities, each now a
-  sum over its layers: the model's `log_importance_weights` adds log p(z1 | z2) (a network of
-  the model) to the registered prior's log p(z2), and log q(z1 | x, z2) to log q(z2 | x). The
-  registered prior is always the top layer's; `sample` draws the top layer and decodes down;
-  the latent plots show the top layer. A third layer adds one more pair of terms.
-- A conditional VAE passes its labels beside z: the networks see (x, y) and (z, y), and a prior
-  that depends on y takes it as an extra argument of `log_prob`/`sample`; the unconditional
-  priors here ignore it.
+  sum over its layers: the lower layers' log q(z1 | x, z2) - log p(z1 | z2) is computed by the
+  model beside the decoded draw (`VAEOutputs.lower_kl`), subtracted from the importance
+  weights and added to the `kl` term. The registered prior is always the top layer's; `sample`
+  draws the top layer and each layer below from its conditional prior; `encode` and the latent
+  plots show the top layer. A third layer adds one more pair of networks.
+- A conditional VAE passes its labels beside the images and z: the networks see (x, y) and
+  (z, y), y one-hot as extra image channels and extra code units, so every architecture
+  becomes conditional unchanged. Its prior p(z) does not depend on y; a prior that passes
+  inputs of its own through the encoder (the VampPrior) would need labels for them, and is
+  refused.
 """
 
 from __future__ import annotations

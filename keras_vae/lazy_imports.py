@@ -35,6 +35,7 @@ MOVED_MODULES = {
 # built-in loss terms, priors, objectives and layers (what a saved VAE's config names).
 SERIALIZABLES = (
     "keras_vae.model",
+    "keras_vae.hierarchical",
     "keras_vae.architectures.gated_dense",
     "keras_vae.losses.beta_tc",
     "keras_vae.losses.kl",

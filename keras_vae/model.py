@@ -10,6 +10,12 @@ import numpy as np
 from keras import ops
 
 from keras_vae.backend import VAETrainer, replica_context
+from keras_vae.conditioning import (
+    check_labels,
+    condition_codes,
+    condition_images,
+    one_hot_labels,
+)
 from keras_vae.images import check_images
 from keras_vae.latent import LOG_VAR_RANGE, gaussian_posterior, log_normal
 from keras_vae.losses import Likelihood, LossTerm, VAEOutputs
@@ -61,6 +67,9 @@ class VAE(VAETrainer, keras.Model):
             `keras_vae.priors.Prior`; its weights train with the model's.
         objective: what training maximises: None or `"elbo"` (the one-sample ELBO) or an
             `Objective` such as `keras_vae.objectives.IWAE(k=5)`.
+        num_classes: make the VAE conditional on labels 0 .. num_classes - 1: the encoder
+            takes images with the one-hot label as extra channels, the decoder z with it
+            appended (`keras_vae.conditioning`); `fit(x, y)`, and `labels=` to the methods.
 
     Example:
         >>> vae = keras_vae.build_vae("dense", latent_dim=16)
@@ -77,9 +86,13 @@ class VAE(VAETrainer, keras.Model):
         dynamic_binarization: bool = False,
         prior: str | Prior | dict = "standard_normal",
         objective: str | Objective | dict | None = None,
+        num_classes: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.num_classes = None if num_classes is None else int(num_classes)
+        if self.num_classes is not None and self.num_classes < 1:
+            raise ValueError(f"num_classes must be >= 1, got {num_classes}.")
         self._check_networks(encoder, decoder)
         self.encoder = encoder
         self.decoder = decoder
@@ -88,6 +101,13 @@ class VAE(VAETrainer, keras.Model):
         self.prior = resolve_prior(prior)
         self.objective = resolve_objective(objective)
         _check_combination(self.loss_terms, self.prior, self.objective, self.hierarchical)
+        if self.num_classes is not None and (self.prior.reads_encoder or self.hierarchical):
+            raise ValueError(
+                f"A conditional VAE cannot have the {type(self.prior).__name__} prior"
+                + (" or a hierarchy" if self.hierarchical else "")
+                + ": its networks need a label beside every input. Use the standard_normal or "
+                "mixture_of_gaussians prior and a one-layer architecture."
+            )
         self.prior.connect(encoder)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -109,12 +129,19 @@ class VAE(VAETrainer, keras.Model):
 
     def _check_networks(self, encoder: keras.Model, decoder: keras.Model) -> None:
         """Raises a ValueError unless encoder and decoder fit together as this VAE's."""
-        _check_encoder_decoder(encoder, decoder)
+        _check_encoder_decoder(encoder, decoder, self.num_classes or 0)
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the model is conditioned on labels (`num_classes`)."""
+        return self.num_classes is not None
 
     @property
     def image_shape(self) -> tuple[int, ...]:
-        """(H, W, C) of the images this model takes."""
-        return tuple(self.encoder.input_shape[1:])
+        """(H, W, C) of the images this model takes (without a conditional model's label
+        channels)."""
+        *spatial, channels = self.encoder.input_shape[1:]
+        return (*spatial, channels - (self.num_classes or 0))
 
     @property
     def latent_dim(self) -> int:
@@ -125,15 +152,19 @@ class VAE(VAETrainer, keras.Model):
     def metrics(self) -> list[keras.metrics.Metric]:
         return list(self._trackers)
 
-    def compute_loss_terms(self, x: Any, training: bool = False, epsilon: Any = None) -> dict:
+    def compute_loss_terms(
+        self, x: Any, training: bool = False, epsilon: Any = None, labels: Any = None
+    ) -> dict:
         """Runs the model on a batch and returns every loss term as a batch mean.
 
         Args:
             x: (batch, H, W, C) images in [0, 1].
             training: whether this is a training pass (dynamic binarisation applies).
-            epsilon: standard-normal noise for the reparameterisation, (batch, latent_dim), or
-                (draws, batch, latent_dim) for an objective of several draws; drawn from the
+            epsilon: standard-normal noise for the reparameterisation, (batch, noise_dim), or
+                (draws, batch, noise_dim) for an objective of several draws; drawn from the
                 model's seed generator when None.
+            labels: (batch,) class numbers or (batch, num_classes) one-hot rows, for a
+                conditional model; ignored otherwise.
 
         Returns:
             A dict with `loss` (negative ELBO in nats per image, from the first draw), one
@@ -145,9 +176,12 @@ class VAE(VAETrainer, keras.Model):
         x = ops.convert_to_tensor(x, dtype="float32")
         if training and self.dynamic_binarization:
             x = ops.cast(self._noise(keras.random.uniform, ops.shape(x)) < x, "float32")
-        z_mean, z_log_var = gaussian_posterior(self.encoder(x, training=training))
+        one_hot = self._one_hot(labels)
+        z_mean, z_log_var = gaussian_posterior(
+            self.encoder(self._encoder_input(x, one_hot), training=training)
+        )
         noise = self._draw_noise(epsilon, z_mean)
-        z, params, lower_kl = self._posterior_draws(x, z_mean, z_log_var, noise, training)
+        z, params, lower_kl = self._posterior_draws(x, z_mean, z_log_var, noise, training, one_hot)
         first = (lambda t: t) if len(z.shape) == 2 else (lambda t: None if t is None else t[0])
         outputs = VAEOutputs(
             x=x,
@@ -191,18 +225,23 @@ class VAE(VAETrainer, keras.Model):
         sum over a hierarchy's layers."""
         return self.latent_dim
 
-    def log_importance_weights(self, x: Any, epsilon: Any) -> Any:
+    def log_importance_weights(self, x: Any, epsilon: Any, labels: Any = None) -> Any:
         """Returns (draws, batch) log p(x, z_i) - log q(z_i | x) for the posterior draws that
         `epsilon` (draws, batch, noise_dim) of standard-normal noise makes; their log-mean-exp
-        is the IWAE bound on log p(x)."""
+        is the IWAE bound on log p(x) (on log p(x | y) for a conditional model, given
+        `labels`)."""
         x = ops.convert_to_tensor(x, dtype="float32")
-        z_mean, z_log_var = self.encode(x)
+        one_hot = self._one_hot(labels)
+        z_mean, z_log_var = gaussian_posterior(self.encoder(self._encoder_input(x, one_hot)))
         epsilon = ops.convert_to_tensor(epsilon, dtype="float32")
-        z, params, lower_kl = self._posterior_draws(x, z_mean, z_log_var, epsilon, False)
+        z, params, lower_kl = self._posterior_draws(x, z_mean, z_log_var, epsilon, False, one_hot)
         return self._log_weights(x, z_mean, z_log_var, z, params, lower_kl)
 
-    def _posterior_draws(self, x, z_mean, z_log_var, noise, training) -> tuple[Any, Any, Any]:
-        """Draws z from q(z | x) with `noise` and decodes it.
+    def _posterior_draws(
+        self, x, z_mean, z_log_var, noise, training, one_hot=None
+    ) -> tuple[Any, Any, Any]:
+        """Draws z from q(z | x) with `noise` and decodes it (with the one-hot labels of a
+        conditional model).
 
         Returns:
             z (the draws of the latent the prior is over), the decoder's float32 parameters
@@ -210,7 +249,25 @@ class VAE(VAETrainer, keras.Model):
             where z is the only layer (a hierarchy overrides this).
         """
         z = self.reparameterize(z_mean, z_log_var, noise)
-        return z, self._decode_draws(z, training), None
+        return z, self._decode_draws(self._decoder_input(z, one_hot), training), None
+
+    def _one_hot(self, labels: Any) -> Any:
+        """Returns the one-hot labels a conditional model's networks take (None for an
+        unconditional model, which ignores labels)."""
+        if self.num_classes is None:
+            return None
+        if labels is None:
+            raise ValueError(
+                f"This conditional VAE (num_classes={self.num_classes}) needs the labels of "
+                "its images: pass labels=..., or fit(x, y)."
+            )
+        return one_hot_labels(labels, self.num_classes)
+
+    def _encoder_input(self, x: Any, one_hot: Any) -> Any:
+        return x if one_hot is None else condition_images(x, one_hot)
+
+    def _decoder_input(self, z: Any, one_hot: Any) -> Any:
+        return z if one_hot is None else condition_codes(z, one_hot)
 
     def _log_weights(self, x, z_mean, z_log_var, z, params, lower_kl=None) -> Any:
         """Returns (draws, batch) log p(x | z) + log p(z) - log q(z | x) of draws `z`, less
@@ -298,40 +355,52 @@ class VAE(VAETrainer, keras.Model):
             range_fix="for 8-bit images divide by 255, or choose the gaussian or laplace "
             "likelihood",
         )
-        if y is not None and hasattr(y, "__len__") and hasattr(x, "__len__"):
+        if self.conditional and hasattr(x, "__len__") and hasattr(x, "shape"):
+            check_labels(y, len(x), self.num_classes)
+        elif y is not None and hasattr(y, "__len__") and hasattr(x, "__len__"):
             if len(y) != len(x):
                 raise ValueError(
                     f"There are {len(y)} labels for {len(x)} images; they must match (a VAE "
                     "ignores labels, so you may also leave them out)."
                 )
 
-    def call(self, x: Any, training: bool = False) -> Any:
-        z_mean, _ = self.encoder(x, training=training)
-        return self.decode(z_mean)
+    def call(self, x: Any, training: bool = False, labels: Any = None) -> Any:
+        one_hot = self._one_hot(labels)
+        z_mean, _ = self.encoder(self._encoder_input(x, one_hot), training=training)
+        return self._decode_mean(z_mean, one_hot)
 
-    def encode(self, x: Any) -> tuple[Any, Any]:
-        """Returns `(z_mean, z_log_var)` of q(z | x), each (batch, latent_dim)."""
-        return gaussian_posterior(self.encoder(ops.convert_to_tensor(x, dtype="float32")))
+    def encode(self, x: Any, labels: Any = None) -> tuple[Any, Any]:
+        """Returns `(z_mean, z_log_var)` of q(z | x), each (batch, latent_dim); of q(z | x, y)
+        for a conditional model, given `labels`."""
+        x = ops.convert_to_tensor(x, dtype="float32")
+        return gaussian_posterior(self.encoder(self._encoder_input(x, self._one_hot(labels))))
 
-    def decode(self, z: Any) -> Any:
-        """Returns the mean images (batch, H, W, C) in [0, 1] of p(x | z)."""
-        return self.likelihood.mean(self.decoder(ops.convert_to_tensor(z, dtype="float32")))
+    def decode(self, z: Any, labels: Any = None) -> Any:
+        """Returns the mean images (batch, H, W, C) in [0, 1] of p(x | z) (of p(x | z, y) for
+        a conditional model, given `labels`)."""
+        return self._decode_mean(ops.convert_to_tensor(z, dtype="float32"), self._one_hot(labels))
 
-    def reconstruct(self, x: Any, sampler: str = "mode") -> Any:
+    def _decode_mean(self, z: Any, one_hot: Any) -> Any:
+        return self.likelihood.mean(self.decoder(self._decoder_input(z, one_hot)))
+
+    def reconstruct(self, x: Any, sampler: str = "mode", labels: Any = None) -> Any:
         """Returns the mean images decoded from q(z | x).
 
         Args:
             x: (batch, H, W, C) images in [0, 1].
             sampler: "mode" decodes the posterior mean (deterministic); "sample" a draw of z.
+            labels: the images' labels, for a conditional model.
         """
-        z_mean, z_log_var = self.encode(x)
+        z_mean, z_log_var = self.encode(x, labels)
         if sampler == "mode":
-            return self.decode(z_mean)
+            return self.decode(z_mean, labels)
         if sampler == "sample":
-            return self.decode(self.reparameterize(z_mean, z_log_var))
+            return self.decode(self.reparameterize(z_mean, z_log_var), labels)
         raise ValueError(f"sampler must be 'mode' or 'sample', got {sampler!r}.")
 
-    def sample(self, n: int, seed: int | None = None, temperature: float = 1.0) -> Any:
+    def sample(
+        self, n: int, seed: int | None = None, temperature: float = 1.0, labels: Any = None
+    ) -> Any:
         """Returns `n` mean images (n, H, W, C) decoded from draws of the model's prior.
 
         Args:
@@ -339,11 +408,24 @@ class VAE(VAETrainer, keras.Model):
             seed: an int for a reproducible draw; None advances the model's seed generator.
             temperature: scale of the prior's standard deviation (of each component's, for a
                 mixture).
+            labels: for a conditional model, the class of each image, (n,) (e.g. [7, 7, 3]);
+                by default every class in equal runs, in order (0, 0, ..., 1, 1, ...).
         """
         z = self.prior.sample(
             n, seed=self.seed_generator if seed is None else seed, temperature=temperature
         )
-        return self.decode(z)
+        return self.decode(z, self.sample_labels(n, labels))
+
+    def sample_labels(self, n: int, labels: Any = None) -> Any:
+        """Returns the labels of `n` samples: `labels` checked, or every class in equal runs,
+        in order (None for an unconditional model)."""
+        if self.num_classes is None:
+            if labels is not None:
+                raise ValueError("This VAE is not conditional; drop the labels.")
+            return None
+        if labels is None:  # equal runs, in order: one class per row of a K x K grid
+            return np.arange(n) * self.num_classes // n
+        return check_labels(labels, n, self.num_classes)
 
     def save_own_variables(self, store) -> None:
         """Saves the model's own state: as Keras's, plus the sampling noise's random state (a
@@ -370,6 +452,7 @@ class VAE(VAETrainer, keras.Model):
             "dynamic_binarization": self.dynamic_binarization,
             "prior": keras.saving.serialize_keras_object(self.prior),
             "objective": keras.saving.serialize_keras_object(self.objective),
+            "num_classes": self.num_classes,
         }
 
     @classmethod
@@ -415,8 +498,9 @@ def _has_regularizers(network: keras.Model) -> bool:
     )
 
 
-def _check_encoder_decoder(encoder: keras.Model, decoder: keras.Model) -> None:
-    """Raises a ValueError unless encoder and decoder fit together as a VAE."""
+def _check_encoder_decoder(encoder: keras.Model, decoder: keras.Model, classes: int = 0) -> None:
+    """Raises a ValueError unless encoder and decoder fit together as a VAE (conditional on
+    `classes` labels, which add that many encoder channels and decoder inputs)."""
     outputs = getattr(encoder, "outputs", None)
     if not outputs or len(outputs) != 2:
         raise ValueError(
@@ -424,14 +508,21 @@ def _check_encoder_decoder(encoder: keras.Model, decoder: keras.Model) -> None:
             f"{len(outputs) if outputs else 'no known'} outputs. Build it with "
             "keras_vae.architectures.blocks.gaussian_head or a registered architecture."
         )
-    latent = tuple(outputs[0].shape[1:])
-    if decoder.input_shape[1:] != latent:
+    latent = int(outputs[0].shape[-1])
+    fix = " (keras_vae.conditioning.conditional_networks builds both)" if classes else ""
+    if tuple(decoder.input_shape[1:]) != (latent + classes,):
         raise ValueError(
             f"The decoder takes z of shape {decoder.input_shape[1:]} but the encoder gives "
-            f"{latent}; build both with the same latent_dim."
+            f"{latent}"
+            + (f" and the labels add {classes}" if classes else "")
+            + f"; build both with the same latent_dim{fix}."
         )
-    if tuple(decoder.output_shape[1:]) != tuple(encoder.input_shape[1:]):
+    *spatial, channels = encoder.input_shape[1:]
+    images = (*spatial, channels - classes)
+    if tuple(decoder.output_shape[1:]) != images:
         raise ValueError(
-            f"The decoder outputs {decoder.output_shape[1:]} but the encoder takes images of "
-            f"{encoder.input_shape[1:]}; the decoder must give one parameter per pixel."
+            f"The decoder outputs {decoder.output_shape[1:]} but the model's images are "
+            f"{images}"
+            + (f" (the encoder's {channels} channels less {classes} for labels)" if classes else "")
+            + f"; the decoder must give one parameter per pixel{fix}."
         )

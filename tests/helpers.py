@@ -49,3 +49,25 @@ def write_strokes_npz(path, n_train, n_test):
     x = (synthetic_images(n_train + n_test) * 255).astype("uint8")
     np.savez(path, x_train=x[:n_train], x_test=x[n_train:])
     return path
+
+
+def labelled_bars(n, classes=4, seed=0):
+    """n synthetic 28x28x1 images and their labels: class k has a horizontal bar at rows
+    4 + 5k .. 7 + 5k, and every image a vertical bar at a random column (its "style")."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, classes, size=n)
+    cols = rng.integers(4, 24, size=n)
+    x = np.zeros((n, 28, 28, 1), "float32")
+    for i, (k, c) in enumerate(zip(y, cols, strict=True)):
+        x[i, 4 + 5 * k : 7 + 5 * k, 4:24, 0] = 0.9
+        x[i, 4:24, c - 2 : c + 2, 0] = 0.8
+    return np.clip(x + rng.uniform(0, 0.1, x.shape).astype("float32"), 0.0, 1.0), y
+
+
+def write_labelled_npz(path, n_train, n_test, classes=4):
+    """Writes `labelled_bars` as uint8 images with labels in Keras's npz layout; returns
+    `path`."""
+    x, y = labelled_bars(n_train + n_test, classes)
+    x = (x * 255).astype("uint8")
+    np.savez(path, x_train=x[:n_train], y_train=y[:n_train], x_test=x[n_train:], y_test=y[n_train:])
+    return path

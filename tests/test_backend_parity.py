@@ -25,13 +25,17 @@ def test_committed_model_gives_the_committed_loss_terms(case, arrays):
     vae = keras.models.load_model(FIXTURES / f"parity_{case}.keras")
     assert isinstance(vae, VAE)
     x, epsilon = arrays[f"{case}_x"], arrays[f"{case}_epsilon"]
-    terms = vae.compute_loss_terms(x, epsilon=epsilon)
+    labels = arrays.get(f"{case}_labels")  # a conditional model's
+    terms = vae.compute_loss_terms(x, epsilon=epsilon, labels=labels)
     expected = EXPECTED["cases"][case]
     assert set(terms) == set(expected)
     for name, value in expected.items():
         assert float(to_numpy(terms[name])) == pytest.approx(value, rel=1e-4), name
     np.testing.assert_allclose(
-        to_numpy(vae.reconstruct(x)), arrays[f"{case}_reconstruction"], rtol=1e-4, atol=1e-5
+        to_numpy(vae.reconstruct(x, labels=labels)),
+        arrays[f"{case}_reconstruction"],
+        rtol=1e-4,
+        atol=1e-5,
     )
     if f"{case}_z" in arrays:  # a learned prior: its weights and density came along
         np.testing.assert_allclose(
@@ -41,6 +45,6 @@ def test_committed_model_gives_the_committed_loss_terms(case, arrays):
         )
 
 
-def test_the_learned_prior_and_objective_cases_are_there():
-    assert {"vamp", "iwae"} <= set(EXPECTED["cases"])
+def test_the_learned_prior_objective_hierarchy_and_conditional_cases_are_there():
+    assert {"vamp", "iwae", "hvae", "conditional"} <= set(EXPECTED["cases"])
     assert "iwae" in EXPECTED["cases"]["iwae"]  # the objective's bound is among the terms

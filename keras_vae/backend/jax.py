@@ -98,14 +98,14 @@ class VAETrainer:
         super().make_test_function(force)
         self.test_function = _one_step_at_a_time(self.test_function)
 
-    def _stateless_terms(self, trainable, non_trainable, optimizer_variables, x, training):
+    def _stateless_terms(self, trainable, non_trainable, optimizer_variables, x, y, training):
         mapping = list(zip(self.trainable_variables, trainable, strict=True))
         mapping += zip(self.non_trainable_variables, non_trainable, strict=True)
         if optimizer_variables is not None:  # the step count, for KL warm-up
             mapping += zip(self.optimizer.variables, optimizer_variables, strict=True)
         # collect_losses: the layers' add_loss (activity regularisers) reach `self.losses`.
         with StatelessScope(state_mapping=mapping, collect_losses=True) as scope:
-            terms = self.compute_loss_terms(x, training=training)
+            terms = self.compute_loss_terms(x, training=training, labels=y)
             objective = terms["objective"]
             if optimizer_variables is not None:
                 # Under mixed_float16 a LossScaleOptimizer scales the loss here and unscales
@@ -122,10 +122,10 @@ class VAETrainer:
 
     def train_step(self, state, data):
         trainable, non_trainable, optimizer_variables, metrics_variables = state
-        x, _, _ = unpack_x_y_sample_weight(data)
+        x, y, _ = unpack_x_y_sample_weight(data)
         grad_fn = jax.value_and_grad(self._stateless_terms, has_aux=True)
         (_, (terms, non_trainable)), gradients = grad_fn(
-            trainable, non_trainable, optimizer_variables, x, True
+            trainable, non_trainable, optimizer_variables, x, y, True
         )
         trainable, optimizer_variables = self.optimizer.stateless_apply(
             optimizer_variables, gradients, trainable
@@ -137,8 +137,10 @@ class VAETrainer:
 
     def test_step(self, state, data):
         trainable, non_trainable, metrics_variables = state
-        x, _, _ = unpack_x_y_sample_weight(data)
-        _, (terms, non_trainable) = self._stateless_terms(trainable, non_trainable, None, x, False)
+        x, y, _ = unpack_x_y_sample_weight(data)
+        _, (terms, non_trainable) = self._stateless_terms(
+            trainable, non_trainable, None, x, y, False
+        )
         logs, metrics_variables = self._stateless_update_metrics(
             metrics_variables, terms, x.shape[0]
         )

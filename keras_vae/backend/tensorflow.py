@@ -44,9 +44,9 @@ class VAETrainer:
     """The VAE's `train_step` and `test_step` on the TensorFlow backend."""
 
     def train_step(self, data):
-        x, _, _ = unpack_x_y_sample_weight(data)
+        x, y, _ = unpack_x_y_sample_weight(data)
         with tf.GradientTape() as tape:
-            terms = self.compute_loss_terms(x, training=True)
+            terms = self.compute_loss_terms(x, training=True, labels=y)
             # The optimizer sums the replicas' gradients; each replica's share of the mean.
             objective = terms["objective"] / tf.distribute.get_strategy().num_replicas_in_sync
             # A LossScaleOptimizer (mixed_float16) scales here and unscales in apply().
@@ -56,6 +56,6 @@ class VAETrainer:
         return self.update_metrics(terms, tf.shape(x)[0])
 
     def test_step(self, data):
-        x, _, _ = unpack_x_y_sample_weight(data)
-        terms = self.compute_loss_terms(x, training=False)
+        x, y, _ = unpack_x_y_sample_weight(data)
+        terms = self.compute_loss_terms(x, training=False, labels=y)
         return self.update_metrics(terms, tf.shape(x)[0])

@@ -63,9 +63,9 @@ class VAETrainer:
     """The VAE's `train_step` and `test_step` on the torch backend."""
 
     def train_step(self, data):
-        x, _, _ = unpack_x_y_sample_weight(data)
+        x, y, _ = unpack_x_y_sample_weight(data)
         self.zero_grad()
-        terms = self.compute_loss_terms(x, training=True)
+        terms = self.compute_loss_terms(x, training=True, labels=y)
         # A LossScaleOptimizer (mixed_float16) scales here and unscales in apply().
         self.optimizer.scale_loss(terms["objective"]).backward()
         weights = self.trainable_weights
@@ -85,7 +85,7 @@ class VAETrainer:
         return self.update_metrics(terms, batch_size)
 
     def test_step(self, data):
-        x, _, _ = unpack_x_y_sample_weight(data)
+        x, y, _ = unpack_x_y_sample_weight(data)
         with torch.no_grad():
-            terms = self.compute_loss_terms(x, training=False)
+            terms = self.compute_loss_terms(x, training=False, labels=y)
         return self.update_metrics(terms, x.shape[0])

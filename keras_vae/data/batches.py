@@ -20,7 +20,8 @@ def steps_per_epoch(images: int, batch_size: int, replicas: int = 1) -> int:
 
 
 class ImageBatches(keras.utils.PyDataset):
-    """Shuffled batches `(x,)` of an image array, reshuffled at the end of every epoch.
+    """Shuffled batches `(x,)` of an image array, or `(x, y)` with its labels, reshuffled at
+    the end of every epoch.
 
     Args:
         images: (N, H, W, C) array (a memory map works too: only each batch is read).
@@ -35,6 +36,7 @@ class ImageBatches(keras.utils.PyDataset):
         replicas: how many replicas share every batch in a data-parallel run; each must get an
             equal, non-empty part, as an empty one would make its mean loss NaN and an uneven
             split would weigh its images differently.
+        labels: (N,) labels of the images, batched beside them (a conditional VAE's).
     """
 
     def __init__(
@@ -46,6 +48,7 @@ class ImageBatches(keras.utils.PyDataset):
         workers: int = 1,
         part: tuple[int, int] = (0, 1),
         replicas: int = 1,
+        labels: np.ndarray | None = None,
     ):
         super().__init__(workers=workers, max_queue_size=8)
         self.part = tuple(part)
@@ -58,6 +61,9 @@ class ImageBatches(keras.utils.PyDataset):
         if len(images) == 0:
             raise ValueError("The dataset has no images; check the file or --limit.")
         self.images = images
+        if labels is not None and len(labels) != len(images):
+            raise ValueError(f"{len(labels)} labels for {len(images)} images; they must match.")
+        self.labels = None if labels is None else np.asarray(labels)
         self.batch_size = int(batch_size)
         self.seed = int(seed)
         self.epoch = int(epoch)
@@ -75,7 +81,7 @@ class ImageBatches(keras.utils.PyDataset):
     def __len__(self) -> int:
         return steps_per_epoch(len(self.images), self.batch_size, self.replicas)
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray]:
+    def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} of {len(self)}")
         start = index * self.batch_size
@@ -85,7 +91,8 @@ class ImageBatches(keras.utils.PyDataset):
         # very batch one process would have taken.
         chosen = np.sort(self._order[start:stop])
         chosen = np.array_split(chosen, self.part[1])[self.part[0]]
-        return (np.asarray(self.images[chosen], dtype="float32"),)
+        images = np.asarray(self.images[chosen], dtype="float32")
+        return (images,) if self.labels is None else (images, self.labels[chosen])
 
     def on_epoch_end(self) -> None:
         self.epoch += 1

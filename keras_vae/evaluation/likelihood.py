@@ -7,18 +7,21 @@ and the IWAE bound (k = 5000) are the figures published papers report.
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
 
 from keras_vae.backend import inference_mode
+from keras_vae.conditioning import check_labels
 from keras_vae.images import check_images
-from keras_vae.inference import in_batches, posterior_means
+from keras_vae.inference import posterior_means
 from keras_vae.model import VAE
 
 
 def negative_elbo(
-    model: VAE, x: np.ndarray, batch_size: int = 500, seed: int = 0
+    model: VAE, x: np.ndarray, batch_size: int = 500, seed: int = 0, labels: Any = None
 ) -> dict[str, float]:
     """Returns the mean negative ELBO and each of its terms over `x`, in nats per image.
 
@@ -26,14 +29,22 @@ def negative_elbo(
 
     Args:
         seed: seed of the posterior samples, so that the figure is reproducible.
+        labels: the images' labels, for a conditional model (its bound is on log p(x | y)).
     """
     check_images(x, model.image_shape, what="images to evaluate")
+    labels = _labels(model, labels, len(x))
     totals: dict[str, float] = {}
     noise = np.random.default_rng(seed)
     with inference_mode():
-        for batch in in_batches(x, batch_size):
+        for start in range(0, len(x), batch_size):
+            batch = x[start : start + batch_size]
             epsilon = noise.standard_normal((len(batch), model.noise_dim), dtype="float32")
-            terms = model.compute_loss_terms(batch, training=False, epsilon=epsilon)
+            terms = model.compute_loss_terms(
+                batch,
+                training=False,
+                epsilon=epsilon,
+                labels=None if labels is None else labels[start : start + batch_size],
+            )
             for name in ["loss"] + [term.name for term in model.loss_terms]:
                 value = float(ops.convert_to_numpy(terms[name])) * len(batch)
                 totals[name] = totals.get(name, 0.0) + value
@@ -53,16 +64,24 @@ class _LogImportanceWeights(keras.Model):
         self.draws = draws
         self.seed_generator = keras.random.SeedGenerator(seed)
 
-    def call(self, x):
+    def call(self, inputs):
+        # A dict, because predict() would take a tuple (images, labels) for (x, y).
+        x, labels = inputs["images"], inputs.get("labels")
         shape = (self.draws, ops.shape(x)[0], self.vae.noise_dim)
         epsilon = keras.random.normal(shape, seed=self.seed_generator)
-        return ops.transpose(self.vae.log_importance_weights(x, epsilon))
+        return ops.transpose(self.vae.log_importance_weights(x, epsilon, labels))
 
 
 def log_importance_weights(
-    model: VAE, x: np.ndarray, k: int, seed: int = 0, samples_per_pass: int = 10_000
+    model: VAE,
+    x: np.ndarray,
+    k: int,
+    seed: int = 0,
+    samples_per_pass: int = 10_000,
+    labels: Any = None,
 ) -> np.ndarray:
-    """Returns (N, k) log [p(x | z_i) p(z_i) / q(z_i | x)] for k posterior draws per image.
+    """Returns (N, k) log [p(x | z_i) p(z_i) / q(z_i | x)] for k posterior draws per image
+    (given `labels`, for a conditional model).
 
     Each compiled pass decodes about `samples_per_pass` (image, draw) pairs, so memory stays
     bounded for any k.
@@ -70,18 +89,33 @@ def log_importance_weights(
     check_images(x, model.image_shape, what="images to evaluate")
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}.")
+    inputs = {"images": np.asarray(x, "float32")}
+    labels = _labels(model, labels, len(x))
+    if labels is not None:
+        inputs["labels"] = labels.astype("int32")
     draws_per_pass = min(k, samples_per_pass)
     images_per_pass = max(1, samples_per_pass // draws_per_pass)
-    x = np.asarray(x, "float32")
     chunks = []
     for first in range(0, k, draws_per_pass):
         scorer = _LogImportanceWeights(model, min(draws_per_pass, k - first), seed + first)
-        chunks.append(scorer.predict(x, batch_size=images_per_pass, verbose=0))
+        chunks.append(scorer.predict(inputs, batch_size=images_per_pass, verbose=0))
     return np.concatenate(chunks, axis=1).astype("float64")
 
 
+def _labels(model: VAE, labels: Any, count: int) -> np.ndarray | None:
+    """Returns a conditional model's labels checked (None for an unconditional model)."""
+    if not model.conditional:
+        return None
+    return check_labels(labels, count, model.num_classes)
+
+
 def iwae_nll(
-    model: VAE, x: np.ndarray, k: int = 5000, seed: int = 0, samples_per_pass: int = 10_000
+    model: VAE,
+    x: np.ndarray,
+    k: int = 5000,
+    seed: int = 0,
+    samples_per_pass: int = 10_000,
+    labels: Any = None,
 ) -> float:
     """Returns the importance-weighted bound on -log p(x) (Burda et al., 2016), mean over `x`.
 
@@ -94,30 +128,33 @@ def iwae_nll(
         k: importance samples per image (5000 for reported figures).
         seed: seed of the posterior draws.
         samples_per_pass: decoder inputs per pass, which bounds memory.
+        labels: the images' labels, for a conditional model (the bound is on -log p(x | y)).
     """
-    log_w = log_importance_weights(model, x, k, seed, samples_per_pass)
+    log_w = log_importance_weights(model, x, k, seed, samples_per_pass, labels)
     peak = log_w.max(axis=1, keepdims=True)
     log_mean_w = peak[:, 0] + np.log(np.mean(np.exp(log_w - peak), axis=1))
     return float(-np.mean(log_mean_w))
 
 
-def active_units(model: VAE, x: np.ndarray, threshold: float = 0.01) -> tuple[int, np.ndarray]:
+def active_units(
+    model: VAE, x: np.ndarray, threshold: float = 0.01, labels: Any = None
+) -> tuple[int, np.ndarray]:
     """Returns the number of active latent units and each unit's activity.
 
     A unit's activity is Cov_x(E_q[z_u | x]), the variance of its posterior mean over `x`; it is
     active above `threshold` (Burda et al., 2016).
     """
-    z_mean, _ = posterior_means(model, x)
+    z_mean, _ = posterior_means(model, x, labels=labels)
     activity = z_mean.astype("float64").var(axis=0)
     return int(np.sum(activity > threshold)), activity
 
 
-def kl_per_dimension(model: VAE, x: np.ndarray) -> np.ndarray:
+def kl_per_dimension(model: VAE, x: np.ndarray, labels: Any = None) -> np.ndarray:
     """Returns (latent_dim,) the mean analytic KL(q(z_u | x) || p(z_u)) over `x`, in nats.
 
     Raises:
         ValueError: the model's prior is not factorised (it has no KL per dimension).
     """
-    z_mean, z_log_var = posterior_means(model, x)
+    z_mean, z_log_var = posterior_means(model, x, labels=labels)
     kl = model.prior.kl_per_dimension(z_mean, z_log_var)
     return ops.convert_to_numpy(kl).astype("float64").mean(axis=0)

@@ -38,6 +38,7 @@ class Evaluation:
     generated_images: int
     sample_quality_note: str | None = None  # why classifier FID / IS were not computed
     latent_sampler: str = "prior"  # what the scored samples were decoded from ("prior", "gmm")
+    conditional: bool = False  # the likelihoods are of x given its label, log p(x | y)
 
     def to_json(self, path: Path) -> None:
         """Writes the report as JSON."""
@@ -45,10 +46,14 @@ class Evaluation:
 
     def table(self) -> str:
         """Returns the report as an aligned two-column text table."""
-        rows = [("test images", f"{self.test_images}"), ("-ELBO", f"{self.negative_elbo:.2f} nats")]
+        given = " (of x given y)" if self.conditional else ""
+        rows = [
+            ("test images", f"{self.test_images}"),
+            (f"-ELBO{given}", f"{self.negative_elbo:.2f} nats"),
+        ]
         rows += [(f"  {name}", f"{value:.2f} nats") for name, value in self.terms.items()]
         if self.iwae_images == self.test_images:
-            rows.append((f"IWAE NLL (k={self.iwae_k})", f"{self.iwae_nll:.2f} nats"))
+            rows.append((f"IWAE NLL (k={self.iwae_k}){given}", f"{self.iwae_nll:.2f} nats"))
         else:
             subset = f"first {self.iwae_images} images"
             rows.append((f"IWAE NLL (k={self.iwae_k}, {subset})", f"{self.iwae_nll:.2f} nats"))
@@ -82,6 +87,7 @@ def evaluate(
     classifier: MNISTClassifier | None = None,
     mnist: bool | None = None,
     latent_sampler: GaussianMixtureSampler | None = None,
+    labels: np.ndarray | None = None,
 ) -> Evaluation:
     """Returns every metric of `model` on `x_test`.
 
@@ -102,16 +108,21 @@ def evaluate(
             otherwise. None: MNIST's exact test set (checked by its SHA-256) or not.
         latent_sampler: decode the scored samples from this mixture fitted to training codes
             instead of the prior.
+        labels: the test images' labels, for a conditional model: its likelihoods are then of
+            x given y, and its samples take the classes in turn.
     """
+    if not model.conditional:
+        labels = None
     iwae_x = x_test if iwae_images is None else x_test[:iwae_images]
-    elbo = likelihood.negative_elbo(model, x_test, seed=seed)
+    iwae_labels = None if labels is None else labels[: len(iwae_x)]
+    elbo = likelihood.negative_elbo(model, x_test, seed=seed, labels=labels)
     negative_elbo = elbo.pop("loss")
     iwae_elbo = (
         negative_elbo
         if iwae_x is x_test
-        else likelihood.negative_elbo(model, iwae_x, seed=seed)["loss"]
+        else likelihood.negative_elbo(model, iwae_x, seed=seed, labels=iwae_labels)["loss"]
     )
-    units, _ = likelihood.active_units(model, x_test)
+    units, _ = likelihood.active_units(model, x_test, labels=labels)
     reference = x_test if fid_reference is None else fid_reference
     note = None
     if tuple(x_test.shape[1:]) != IMAGE_SHAPE:
@@ -128,14 +139,14 @@ def evaluate(
         test_images=len(x_test),
         negative_elbo=negative_elbo,
         terms=elbo,
-        iwae_nll=likelihood.iwae_nll(model, iwae_x, k=k, seed=seed),
+        iwae_nll=likelihood.iwae_nll(model, iwae_x, k=k, seed=seed, labels=iwae_labels),
         iwae_k=k,
         iwae_images=len(iwae_x),
         iwae_images_negative_elbo=iwae_elbo,
         active_units=units,
         latent_dim=model.latent_dim,
         kl_per_dimension=(
-            tuple(float(v) for v in likelihood.kl_per_dimension(model, x_test))
+            tuple(float(v) for v in likelihood.kl_per_dimension(model, x_test, labels=labels))
             if model.prior.factorised
             else None
         ),
@@ -145,4 +156,5 @@ def evaluate(
         generated_images=generated_images if fid is not None else 0,
         sample_quality_note=note,
         latent_sampler="prior" if latent_sampler is None else "gmm",
+        conditional=model.conditional,
     )

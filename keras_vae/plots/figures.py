@@ -31,47 +31,88 @@ def write_samples(
     seed: int = 0,
     temperature: float = 1.0,
     latent_sampler: GaussianMixtureSampler | None = None,
+    labels: np.ndarray | None = None,
 ) -> np.ndarray:
     """Writes a grid of `n` samples from the prior (or from `latent_sampler`, a mixture fitted
-    to the training codes); returns the images."""
-    images = sample_images(model, n, seed, temperature, latent_sampler)
+    to the training codes); returns the images.
+
+    Args:
+        labels: for a conditional model, each sample's class; by default the classes in
+            order, in equal runs (a 10x10 grid of a 10-class model has one class per row).
+    """
+    images = sample_images(model, n, seed, temperature, latent_sampler, labels)
     source = "the prior" if latent_sampler is None else "a mixture fitted to training codes"
     title = f"Samples from {source}" + (
         f" (temperature {temperature:g})" if temperature != 1 else ""
     )
+    if labels is not None and len(set(np.asarray(labels).tolist())) == 1:
+        title += f", class {np.asarray(labels)[0]}"
     drawing.plot_image_grid(images, path, title)
     return images
 
 
-def write_reconstructions(model: VAE, x: np.ndarray, path: Path) -> None:
-    """Writes the images `x` over their reconstructions from the posterior mean."""
-    reconstructions = reconstruct_images(model, x)
+def write_reconstructions(
+    model: VAE, x: np.ndarray, path: Path, labels: np.ndarray | None = None
+) -> None:
+    """Writes the images `x` over their reconstructions from the posterior mean (given their
+    `labels`, for a conditional model)."""
+    reconstructions = reconstruct_images(model, x, labels)
     drawing.plot_reconstructions(x, reconstructions, path, "Test images and their reconstructions")
 
 
-def interpolate(model: VAE, x_from: np.ndarray, x_to: np.ndarray, steps: int) -> np.ndarray:
-    """Returns (steps, H, W, C) images decoded along the line between two posterior means."""
+def interpolate(
+    model: VAE,
+    x_from: np.ndarray,
+    x_to: np.ndarray,
+    steps: int,
+    labels: tuple[int, int] | None = None,
+    label: int | None = None,
+) -> np.ndarray:
+    """Returns (steps, H, W, C) images decoded along the line between two posterior means.
+
+    Args:
+        labels: for a conditional model, the two images' labels, each encoded with its own.
+        label: for a conditional model, the class every step is decoded as (default: the
+            first image's), so that the path changes the style z holds, not the class.
+    """
     if steps < 2:
         raise ValueError(f"steps must be >= 2 (the two endpoints), got {steps}.")
-    z_mean, _ = posterior_means(model, np.stack([x_from, x_to]))
+    ends = None if labels is None else np.asarray(labels)
+    z_mean, _ = posterior_means(model, np.stack([x_from, x_to]), labels=ends)
     weights = np.linspace(0.0, 1.0, steps, dtype="float32")[:, None]
     z = (1.0 - weights) * z_mean[0] + weights * z_mean[1]
-    return decode_images(model, z)
+    path_labels = None
+    if model.conditional:
+        path_labels = np.full(steps, ends[0] if label is None else label)
+    return decode_images(model, z, path_labels)
 
 
 def write_interpolation(
-    model: VAE, x: np.ndarray, first: int, last: int, steps: int, path: Path
+    model: VAE,
+    x: np.ndarray,
+    first: int,
+    last: int,
+    steps: int,
+    path: Path,
+    labels: np.ndarray | None = None,
+    label: int | None = None,
 ) -> None:
-    """Writes test image `first`, the decoded path to image `last`, then image `last`."""
+    """Writes test image `first`, the decoded path to image `last`, then image `last` (for a
+    conditional model, given the images' `labels`, decoded as class `label`)."""
     for index in (first, last):
         if not 0 <= index < len(x):
             raise ValueError(f"Image index {index} is out of range: the set has {len(x)} images.")
-    path_images = interpolate(model, x[first], x[last], steps)
+    ends = None if labels is None or not model.conditional else (labels[first], labels[last])
+    path_images = interpolate(model, x[first], x[last], steps, ends, label)
     row = np.concatenate([x[first : first + 1], path_images, x[last : last + 1]])
+    decoded_as = ""
+    if model.conditional:
+        decoded_as = f", decoded as class {ends[0] if label is None else label}"
     drawing.plot_interpolation(
         row,
         path,
-        f"Test image {first} to {last}: originals at the ends, {steps} decoded steps between",
+        f"Test image {first} to {last}: originals at the ends, {steps} decoded steps "
+        f"between{decoded_as}",
     )
 
 
@@ -111,16 +152,24 @@ def latent_projection(z_mean: np.ndarray) -> LatentProjection:
 
 
 def write_latent_plots(
-    model: VAE, x: np.ndarray, labels: np.ndarray | None, out: Path, grid: int = 15
+    model: VAE,
+    x: np.ndarray,
+    labels: np.ndarray | None,
+    out: Path,
+    grid: int = 15,
+    label: int | None = None,
 ) -> list[Path]:
     """Writes `latent_space.png` (posterior means of `x`) and `manifold.png`; returns the paths.
 
     For a 2-D latent with a standard-normal prior the manifold is decoded on a grid over
     [-3, 3] x [-3, 3] prior standard deviations; otherwise along the two leading principal
     directions of the posterior means (the latent's own axes when it is 2-D), +-3 of their
-    standard deviations around the mean.
+    standard deviations around the mean. A conditional model encodes each image with its
+    label and decodes the manifold as class `label` (default the first class, 0).
     """
-    z_mean, _ = posterior_means(model, x)
+    if model.conditional and labels is None:
+        raise ValueError("A conditional model's latent plots need the images' labels.")
+    z_mean, _ = posterior_means(model, x, labels=labels if model.conditional else None)
     view = latent_projection(z_mean)
     drawing.plot_latent_space(
         view.project(z_mean),
@@ -143,12 +192,16 @@ def write_latent_plots(
         ],
         "float32",
     )
-    images = decode_images(model, z)
+    manifold_label = (0 if label is None else label) if model.conditional else None
+    images = decode_images(
+        model, z, None if manifold_label is None else np.full(len(z), manifold_label)
+    )
     drawing.plot_manifold(
         images,
         (horizontal, vertical),
         out / "manifold.png",
-        "Images decoded on a latent grid",
+        "Images decoded on a latent grid"
+        + ("" if manifold_label is None else f" as class {manifold_label}"),
         view.labels,
     )
     return [out / "latent_space.png", out / "manifold.png"]
@@ -167,9 +220,18 @@ def write_prior_images(model: VAE, path: Path, n: int = 64) -> Path | None:
     return path
 
 
-def write_run_figures(model: VAE, x_test: np.ndarray, history: dict, run: RunDirectory) -> None:
-    """Writes a finished run's samples, reconstructions of the first test images, and
-    training curves to their places in the run directory."""
-    write_samples(model, run.samples)
-    write_reconstructions(model, x_test[:12], run.reconstructions)
+def write_run_figures(
+    model: VAE,
+    x_test: np.ndarray,
+    history: dict,
+    run: RunDirectory,
+    labels: np.ndarray | None = None,
+) -> None:
+    """Writes a finished run's samples, reconstructions of the first test images (given their
+    `labels`, for a conditional model), and training curves to their places in the run
+    directory."""
+    write_samples(model, run.samples, n=100 if model.conditional else 64)
+    write_reconstructions(
+        model, x_test[:12], run.reconstructions, None if labels is None else labels[:12]
+    )
     drawing.plot_training_curves(history, run.training_curves)

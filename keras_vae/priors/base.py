@@ -22,6 +22,9 @@ class Prior(keras.layers.Layer):
     #: Whether p(z) is a product of one density per latent dimension, with a closed-form KL
     #: per dimension (`kl_per_dimension`); free bits and beta-TC need that.
     factorised = False
+    #: Whether the prior passes inputs of its own through the model's encoder (the VampPrior);
+    #: a conditional VAE's encoder also needs labels, which such inputs lack.
+    reads_encoder = False
 
     def connect(self, encoder: keras.Model) -> None:
         """Builds the prior for the model whose encoder is `encoder`.

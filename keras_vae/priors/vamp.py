@@ -35,6 +35,8 @@ class VampPrior(Prior):
         seed: seed of the pseudo-inputs' initial values.
     """
 
+    reads_encoder = True
+
     def __init__(self, components: int = 500, seed: int | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         if not isinstance(components, int) or components < 1:

@@ -91,6 +91,11 @@ class TrainingConfig:
         help="mixture_of_gaussians: components [10]; vamp: pseudo-inputs [500].",
         min=1,
     )
+    conditional: bool = _field(
+        False,
+        help="Condition the model on the dataset's labels (a conditional VAE; the data must "
+        "have y_train and y_test).",
+    )
     objective: str = _field(
         "elbo",
         help="elbo; iwae (the k-draw bound, Burda et al.); beta_tc (the KL split into MI, TC "

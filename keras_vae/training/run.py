@@ -82,9 +82,9 @@ def _train(
     chief = replicas.is_chief
     _check_request(config, run, resume, overwrite, chief)
     keras.utils.set_random_seed(config.seed)
-    x_train, x_validation = _training_data(config, replicas)
+    (x_train, y_train), (x_validation, y_validation) = _training_data(config, replicas)
     split = config.validation_split is not None
-    model, initial_epoch = _model_to_train(config, run, x_train, resume, replicas)
+    model, initial_epoch = _model_to_train(config, run, (x_train, y_train), resume, replicas)
     if chief:  # only once data and model are known good, so that bad input loses no earlier run
         run.prepare(replace=overwrite)
     if chief:
@@ -93,7 +93,7 @@ def _train(
     # computation (saving included); those other than the chief write to a scratch directory.
     files = run if chief else RunDirectory(tempfile.mkdtemp(prefix="keras_vae_replica_"))
     try:
-        batches = _batches(config, x_train, initial_epoch, replicas)
+        batches = _batches(config, x_train, y_train, initial_epoch, replicas)
         epoch_times, divergence = EpochTimer(), StopOnNonFiniteLoss()
         # The model is chosen on what it was trained for: the IWAE bound, else the ELBO.
         monitor = f"val_{model.objective.name or 'loss'}"
@@ -108,7 +108,9 @@ def _train(
             shuffle=False,  # the batches shuffle themselves, by (seed, epoch)
             epochs=config.epochs,
             initial_epoch=initial_epoch,
-            validation_data=(x_validation,),
+            validation_data=(x_validation,)
+            if y_validation is None
+            else (x_validation, y_validation),
             validation_batch_size=config.batch_size,
             callbacks=[
                 keras.callbacks.CSVLogger(str(files.log), append=resume and chief),
@@ -127,7 +129,7 @@ def _train(
             model = load_vae(files.best_model)
         save_atomically(model, files.model)
         full_history = files.read_log()
-        write_run_figures(model, x_validation, full_history, files)
+        write_run_figures(model, x_validation, full_history, files, y_validation)
     finally:
         if not chief:
             shutil.rmtree(files.path, ignore_errors=True)
@@ -164,14 +166,24 @@ def _check_request(
         check_resumable(config, run)
 
 
-def _training_data(config: TrainingConfig, replicas: Replicas) -> tuple[np.ndarray, np.ndarray]:
-    """Returns the training and validation images (the test images without a validation
-    split), checked against each other and the batch size."""
-    (x_train, _), (x_test, _) = load_data(config)
+def _training_data(config: TrainingConfig, replicas: Replicas) -> tuple[tuple, tuple]:
+    """Returns (images, labels) for training and for validation (the test set without a
+    validation split), checked against each other and the batch size; the labels are None
+    unless the model is conditional."""
+    (x_train, y_train), (x_test, y_test) = load_data(config)
+    if not config.conditional:
+        y_train = y_test = None
+    elif y_train is None or y_test is None:
+        raise ValueError(
+            "--conditional needs a label for every image, and this dataset has none: an .npz "
+            "needs y_train and y_test beside x_train and x_test (MNIST has them)."
+        )
     held_out = config.validation_images(len(x_train))
     if held_out:
         x_validation = np.asarray(x_train[len(x_train) - held_out :])
         x_train = x_train[: len(x_train) - held_out]
+        if y_train is not None:
+            y_train, y_validation = y_train[: len(x_train)], y_train[len(x_train) :]
         if config.binarize == "dynamic":
             # Scored as the test set is: one fixed Bernoulli draw (training draws afresh).
             x_validation = binarize_stochastic(x_validation, config.seed)
@@ -180,7 +192,7 @@ def _training_data(config: TrainingConfig, replicas: Replicas) -> tuple[np.ndarr
         check_images(
             x_test, x_train.shape[1:], what="test images", taker="a model of the training images"
         )
-        x_validation = x_test
+        x_validation, y_validation = x_test, y_test
     if len(x_train) < config.batch_size:
         raise ValueError(
             f"batch_size {config.batch_size} is larger than the {len(x_train)} training images; "
@@ -191,15 +203,21 @@ def _training_data(config: TrainingConfig, replicas: Replicas) -> tuple[np.ndarr
             f"batch_size {config.batch_size} does not split evenly between {replicas.count} "
             "replicas; pass a multiple of the number of devices."
         )
-    return x_train, x_validation
+    if y_train is None:
+        y_validation = None
+    return (x_train, y_train), (x_validation, y_validation)
 
 
 def _model_to_train(
-    config: TrainingConfig, run: RunDirectory, x_train, resume: bool, replicas: Replicas
+    config: TrainingConfig, run: RunDirectory, train: tuple, resume: bool, replicas: Replicas
 ) -> tuple[VAE, int]:
     """Returns the model to fit and the epoch it starts at: resumed from `run`, or new."""
+    x_train, y_train = train
     if not resume:
-        model = build_model(config, tuple(x_train.shape[1:]), train_images=len(x_train))
+        classes = None if y_train is None else int(np.max(y_train)) + 1
+        model = build_model(
+            config, tuple(x_train.shape[1:]), train_images=len(x_train), num_classes=classes
+        )
         initialize_output_bias(model, x_train)
         return model, 0
     steps = steps_per_epoch(len(x_train), config.batch_size, replicas.count)
@@ -216,13 +234,14 @@ def _model_to_train(
 
 
 def _batches(
-    config: TrainingConfig, x_train, initial_epoch: int, replicas: Replicas
+    config: TrainingConfig, x_train, y_train, initial_epoch: int, replicas: Replicas
 ) -> ImageBatches:
     return ImageBatches(
         x_train,
         config.batch_size,
         config.seed,
         epoch=initial_epoch,
+        labels=y_train,
         # Images on disk are read by two threads ahead of the step; in memory, a thread costs
         # more than the copy it would hide.
         workers=2 if isinstance(x_train, ShardedImages) else 1,

@@ -29,14 +29,20 @@ def load_data(config: TrainingConfig) -> tuple[tuple, tuple]:
 
 
 def build_model(
-    config: TrainingConfig, input_shape: tuple[int, ...], train_images: int | None = None
+    config: TrainingConfig,
+    input_shape: tuple[int, ...],
+    train_images: int | None = None,
+    num_classes: int | None = None,
 ) -> VAE:
     """Returns the compiled VAE that `config` describes, for images of `input_shape`.
 
     Args:
         train_images: the size of the training set (beta_tc's minibatch-weighted sampling
             reads it).
+        num_classes: the labels' classes, for a conditional model (`config.conditional`).
     """
+    if config.conditional and num_classes is None:
+        raise ValueError("A conditional model needs the number of classes of its labels.")
     likelihood = get_loss(config.likelihood)
     if not (isinstance(likelihood, type) and issubclass(likelihood, Likelihood)):
         raise ValueError(
@@ -63,6 +69,7 @@ def build_model(
         dynamic_binarization=config.binarize == "dynamic",
         prior=_prior(config),
         objective=IWAE(k=config.k) if config.objective == "iwae" else None,
+        num_classes=num_classes if config.conditional else None,
         **config.architecture_kwargs(),
     )
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
