@@ -131,7 +131,9 @@ def test_the_vamp_preset_on_real_mnist_holds_out_the_last_10000_images(mnist_npz
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_every_preset_builds_its_papers_network(name):
     config = TrainingConfig(**PRESETS[name])
-    model = build_model(config, (28, 28, 1), train_images=50_000)
+    classes = 10 if config.conditional else None
+    model = build_model(config, (28, 28, 1), train_images=50_000, num_classes=classes)
+    assert model.num_classes == classes
     hierarchical = config.architecture == "hvae"
     assert isinstance(model, HierarchicalVAE) == hierarchical
     # Burda et al.'s dense MLP has 50 latents; Tomczak & Welling's gated ones 40 per layer.

@@ -1,5 +1,6 @@
 """Evaluating a trained VAE: likelihood figures (-ELBO, the IWAE bound, active units, KL per
-dimension), sample quality (classifier FID and IS) and the report that gathers them."""
+dimension), sample quality (classifier FID and IS, and a conditional model's per-class
+accuracy) and the report that gathers them."""
 
 from keras_vae.evaluation.classifier import MNISTClassifier
 from keras_vae.evaluation.likelihood import (
@@ -11,6 +12,7 @@ from keras_vae.evaluation.likelihood import (
 )
 from keras_vae.evaluation.report import Evaluation, evaluate
 from keras_vae.evaluation.sample_quality import (
+    class_accuracy,
     fid,
     frechet_distance,
     inception_score,
@@ -22,6 +24,7 @@ __all__ = [
     "Evaluation",
     "MNISTClassifier",
     "active_units",
+    "class_accuracy",
     "evaluate",
     "fid",
     "frechet_distance",

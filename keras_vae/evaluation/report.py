@@ -39,6 +39,8 @@ class Evaluation:
     sample_quality_note: str | None = None  # why classifier FID / IS were not computed
     latent_sampler: str = "prior"  # what the scored samples were decoded from ("prior", "gmm")
     conditional: bool = False  # the likelihoods are of x given its label, log p(x | y)
+    # a conditional model's samples: per class, the share the classifier labels as that class
+    class_accuracy: tuple[float, ...] | None = None
 
     def to_json(self, path: Path) -> None:
         """Writes the report as JSON."""
@@ -72,6 +74,12 @@ class Evaluation:
             rows.append(
                 ("classifier IS", f"{self.inception_score:.2f} ± {self.inception_score_std:.2f}")
             )
+        if self.class_accuracy is not None:
+            mean = np.nanmean(self.class_accuracy)
+            per_class = ", ".join(
+                f"{digit}: {share:.1%}" for digit, share in enumerate(self.class_accuracy)
+            )
+            rows.append(("samples classified as asked", f"{mean:.1%} ({per_class})"))
         width = max(len(name) for name, _ in rows)
         return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
@@ -129,12 +137,20 @@ def evaluate(
         note = "defined for 28x28x1 MNIST digits only"
     elif not (is_mnist_test_set(reference) if mnist is None else mnist):
         note = "MNIST only: the classifier's features say nothing about other images"
-    fid = score = score_std = None
+    fid = score = score_std = accuracy = None
     if note is None:
         classifier = classifier or MNISTClassifier()
-        samples = sample_images(model, generated_images, seed=seed, latent_sampler=latent_sampler)
+        # A conditional model draws every class in equal runs (1,000 each of 10,000 samples).
+        sample_labels = model.sample_labels(generated_images)
+        samples = sample_images(
+            model, generated_images, seed=seed, latent_sampler=latent_sampler, labels=sample_labels
+        )
         fid = sample_quality.fid(samples, reference, classifier)
         score, score_std = sample_quality.inception_score(samples, classifier)
+        if sample_labels is not None:
+            accuracy = tuple(
+                float(v) for v in sample_quality.class_accuracy(samples, sample_labels, classifier)
+            )
     return Evaluation(
         test_images=len(x_test),
         negative_elbo=negative_elbo,
@@ -157,4 +173,5 @@ def evaluate(
         sample_quality_note=note,
         latent_sampler="prior" if latent_sampler is None else "gmm",
         conditional=model.conditional,
+        class_accuracy=accuracy,
     )

@@ -72,3 +72,21 @@ def inception_score_from_probabilities(
         kl = np.sum(part * (np.log(part + 1e-12) - np.log(marginal + 1e-12)), axis=1)
         scores.append(math.exp(kl.mean()))
     return float(np.mean(scores)), float(np.std(scores))
+
+
+def class_accuracy(
+    images: np.ndarray, labels: np.ndarray, classifier: MNISTClassifier | None = None
+) -> np.ndarray:
+    """Returns (10,) for each digit the fraction of the `images` drawn as that digit (`labels`)
+    that the shipped MNIST classifier labels as it (NaN for a digit with no images): how well
+    a conditional model draws the class it is asked for."""
+    classifier = classifier or MNISTClassifier()
+    _, probabilities = classifier.features_and_probabilities(images)
+    labels = np.asarray(labels)
+    right = probabilities.argmax(axis=1) == labels
+    return np.array(
+        [
+            right[labels == digit].mean() if np.any(labels == digit) else np.nan
+            for digit in range(10)
+        ]
+    )

@@ -55,6 +55,8 @@ PRESETS = MappingProxyType(
             {**_PROTOCOL, **_WARMUP, **_TOMCZAK_HIERARCHY, "prior": "vamp", "prior_components": 500}
         ),
         "hvae-mnist": MappingProxyType({**_PROTOCOL, **_WARMUP, **_TOMCZAK_HIERARCHY}),
+        # The standard row's network, conditioned on the digit.
+        "cvae-mnist": MappingProxyType({**_PROTOCOL, **_WARMUP, **_BURDA, "conditional": True}),
         "iwae-mnist": MappingProxyType({**_PROTOCOL, **_BURDA, "objective": "iwae", "k": 5}),
         "beta-tc-mnist": MappingProxyType(
             {**_PROTOCOL, **_BURDA, "objective": "beta_tc", "beta": 6.0}
