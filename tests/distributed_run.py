@@ -54,8 +54,8 @@ config = TrainingConfig(
 build_model = training_run.build_model
 
 
-def build_model_with_sgd(config, input_shape, train_images=None):
-    model = build_model(config, input_shape, train_images)
+def build_model_with_sgd(config, input_shape, train_images=None, num_classes=None):
+    model = build_model(config, input_shape, train_images, num_classes)
     model.compile(optimizer=keras.optimizers.SGD(config.learning_rate))
     return model
 
