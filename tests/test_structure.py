@@ -157,7 +157,7 @@ def test_help_and_list_load_no_backend(args):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]", done.stdout
     if args == ["list"]:
-        assert "architectures: conv, dense, gated_dense, resnet" in done.stdout
+        assert "architectures: conv, dense, gated_dense, hvae, resnet" in done.stdout
 
 
 def test_moved_modules_import_under_their_old_names():
