@@ -201,6 +201,8 @@ def test_evaluating_a_conditional_mnist_model_scores_each_requested_digit(mnist_
     assert "samples classified as asked" in result.output
     report = json.loads(json_path.read_text())
     assert report["conditional"] and len(report["class_accuracy"]) == 10
-    # 20 samples per digit from a model of 3 epochs on 2,000 images (here 28% on JAX, 0 and 1
-    # best learnt): well above the 10% of samples whose labels the report had mixed up.
-    assert np.mean(report["class_accuracy"]) > 0.2, report["class_accuracy"]
+    # 20 samples per digit from a model of 3 epochs on 2,000 images: it has learnt 0 and 1
+    # first (95% and 70% on JAX, 75% and 65% on TensorFlow), where a report that mixed up the
+    # samples' labels would score about 10%.
+    accuracy = report["class_accuracy"]
+    assert accuracy[0] > 0.5 and accuracy[1] > 0.5, accuracy
