@@ -77,6 +77,9 @@ class VAE(VAETrainer, keras.Model):
         >>> vae.fit(x_train, epochs=10, batch_size=128, validation_data=(x_test,))
     """
 
+    #: Whether the model has latent layers below the one its prior is over.
+    hierarchical = False
+
     def __init__(
         self,
         encoder: keras.Model,
@@ -123,9 +126,6 @@ class VAE(VAETrainer, keras.Model):
             names.append("objective")
         self._trackers = [keras.metrics.Mean(name=name) for name in names]
         self.built = True
-
-    #: Whether the model has latent layers below the one its prior is over.
-    hierarchical = False
 
     def _check_networks(self, encoder: keras.Model, decoder: keras.Model) -> None:
         """Raises a ValueError unless encoder and decoder fit together as this VAE's."""
@@ -182,16 +182,16 @@ class VAE(VAETrainer, keras.Model):
         )
         noise = self._draw_noise(epsilon, z_mean)
         z, params, lower_kl = self._posterior_draws(x, z_mean, z_log_var, noise, training, one_hot)
-        first = (lambda t: t) if len(z.shape) == 2 else (lambda t: None if t is None else t[0])
+        several = len(z.shape) == 3  # the loss terms read the first of several draws
         outputs = VAEOutputs(
             x=x,
             z_mean=z_mean,
             z_log_var=z_log_var,
-            z=first(z),
-            params=first(params),
+            z=_first_draw(z, several),
+            params=_first_draw(params, several),
             prior=self.prior,
             seed_generator=self.seed_generator,
-            lower_kl=first(lower_kl),
+            lower_kl=_first_draw(lower_kl, several),
         )
 
         # Evaluation scores the objective as after warm-up: a step read there would be frozen
@@ -461,6 +461,11 @@ class VAE(VAETrainer, keras.Model):
         config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
         config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
         return cls(**config)
+
+
+def _first_draw(t: Any, several: bool) -> Any:
+    """Returns the first draw of `t` (draws, batch, ...) where there are `several`, else `t`."""
+    return t[0] if several and t is not None else t
 
 
 def _check_combination(
