@@ -30,18 +30,23 @@ class Diverged(click.ClickException):
     exit_code = 3
 
 
-def _widths(ctx, param, value: str | None) -> tuple[int, ...] | None:
-    if value is None:
-        return None
-    try:
-        widths = tuple(int(w) for w in value.split(","))
-    except ValueError:
-        widths = ()
-    if not widths or min(widths) < 1:
-        raise click.BadParameter(
-            f"expected positive comma-separated integers like 512,256, got {value!r}"
-        )
-    return widths
+def _integers(minimum: int, example: str):
+    """Returns a click callback that parses comma-separated integers >= `minimum`."""
+
+    def parse(ctx, param, value: str | None) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        try:
+            numbers = tuple(int(number) for number in value.split(","))
+        except ValueError:
+            numbers = ()
+        if not numbers or min(numbers) < minimum:
+            raise click.BadParameter(
+                f"expected comma-separated integers >= {minimum} like {example}, got {value!r}"
+            )
+        return numbers
+
+    return parse
 
 
 def _registry(kind: str) -> tuple:
@@ -107,7 +112,8 @@ def _training_options(command):
             kwargs["default"] = "none" if field.default is None else field.default
             kwargs["callback"] = _none_for_none
         elif kind == (tuple[int, ...] | None):
-            kwargs["callback"] = _widths
+            minimum = int(option.min) if option.min is not None else 1
+            kwargs["callback"] = _integers(minimum, "9 or 0,6" if minimum == 0 else "512,256")
         elif kind is bool:
             kwargs["is_flag"] = True
             kwargs["show_default"] = False
@@ -620,3 +626,99 @@ def evaluate(
     if json_path is not None:
         report.to_json(_output_file(json_path))
         click.echo(f"wrote {json_path}")
+
+
+@main.command()
+@MODEL
+@click.option(
+    "--out",
+    default="scores.csv",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="The CSV to write: one row per image (index, label, the score and its parts).",
+)
+@click.option(
+    "--score",
+    "score_name",
+    type=click.Choice(["nll", "elbo", "complexity"]),
+    default="nll",
+    show_default=True,
+    help="nll: the IWAE bound on -log p(x); elbo: the negative ELBO (fast, looser); "
+    "complexity: the NLL less the image's PNG length (Serra et al., 2020), which undoes the "
+    "likelihood's preference for simple images. Higher is more unusual.",
+)
+@click.option("--k", type=click.IntRange(min=1), help="Posterior draws per image [1000; elbo: 1].")
+@click.option(
+    "--anomalous-labels",
+    callback=_integers(0, "9 or 0,6"),
+    metavar="LABELS",
+    help="Comma-separated labels that count as anomalies (e.g. 9): print the AUROC of the "
+    "score (and of the NLL beside the complexity score) against the other labels.",
+)
+@click.option(
+    "--roc",
+    type=click.Path(path_type=Path),
+    help="With --anomalous-labels: also draw the ROC curves to this PNG.",
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+@_data_options
+def score(
+    model: Path,
+    out: Path,
+    score_name: str,
+    k: int | None,
+    anomalous_labels: tuple[int, ...] | None,
+    roc: Path | None,
+    seed: int,
+    data: Path | None,
+    binarize: str,
+) -> None:
+    """Score every test image for how unusual the model finds it (anomaly scores).
+
+    \b
+    Example: keras-vae score runs/no9 --anomalous-labels 9 --roc roc.png --out scores.csv
+    """
+    from keras_vae.evaluation.anomaly import anomaly_scores, auroc, roc_curve
+
+    if roc is not None and anomalous_labels is None:
+        raise BadInput("--roc draws the ROC of --anomalous-labels; pass them too (e.g. 9).")
+    vae = _load(model)
+    test = _test_set(model, vae, data, binarize)
+    anomalous = None
+    if anomalous_labels is not None:
+        if test.labels is None:
+            raise BadInput("--anomalous-labels needs the test images' labels, and the data has "
+                           "none; pass --data with y_test.")  # fmt: skip
+        anomalous = np.isin(np.asarray(test.labels), anomalous_labels)
+        if anomalous.all() or not anomalous.any():
+            raise BadInput(
+                f"--anomalous-labels {','.join(map(str, anomalous_labels))} marks "
+                f"{int(anomalous.sum())} of {len(anomalous)} test images; an AUROC needs "
+                "anomalies and normal images both."
+            )
+    with _user_errors():
+        scores = anomaly_scores(vae, test.images, score_name, k, seed, _test_labels(vae, test))
+    scores.to_csv(_output_file(out), test.labels)
+    click.echo(
+        f"scored {len(scores.values)} images by {score_name} ({scores.draws} posterior "
+        f"draw{'s' if scores.draws > 1 else ''} each): mean {scores.values.mean():.2f} nats; "
+        f"wrote {out}"
+    )
+    if anomalous is None:
+        return
+    ranked = [name for name in scores.columns if name != "png_nats"]
+    curves = {}
+    for name in ranked:
+        fpr, tpr = roc_curve(scores.columns[name], anomalous)
+        curves[name] = (fpr, tpr, auroc(scores.columns[name], anomalous))
+    labels = ",".join(map(str, anomalous_labels))
+    click.echo(
+        f"AUROC of labels {labels} ({int(anomalous.sum())} images) against the rest "
+        f"({int((~anomalous).sum())}): "
+        + ", ".join(f"{name} {area:.4f}" for name, (_, _, area) in curves.items())
+    )
+    if roc is not None:
+        from keras_vae.plots import plot_roc_curves
+
+        plot_roc_curves(curves, _output_file(roc), title=f"labels {labels} against the rest")
+        click.echo(f"wrote {roc}")

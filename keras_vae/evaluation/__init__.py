@@ -1,14 +1,23 @@
 """Evaluating a trained VAE: likelihood figures (-ELBO, the IWAE bound, active units, KL per
 dimension), sample quality (classifier FID and IS, and a conditional model's per-class
-accuracy) and the report that gathers them."""
+accuracy), the report that gathers them, and per-image anomaly scores with their ROC."""
 
+from keras_vae.evaluation.anomaly import (
+    AnomalyScores,
+    anomaly_scores,
+    auroc,
+    compressed_length,
+    roc_curve,
+)
 from keras_vae.evaluation.classifier import MNISTClassifier
 from keras_vae.evaluation.likelihood import (
     active_units,
     iwae_nll,
+    iwae_nll_per_image,
     kl_per_dimension,
     log_importance_weights,
     negative_elbo,
+    negative_elbo_per_image,
 )
 from keras_vae.evaluation.report import Evaluation, evaluate
 from keras_vae.evaluation.sample_quality import (
@@ -21,18 +30,25 @@ from keras_vae.evaluation.sample_quality import (
 from keras_vae.inference import posterior_means  # where 0.1's keras_vae.metrics had it
 
 __all__ = [
+    "AnomalyScores",
     "Evaluation",
     "MNISTClassifier",
     "active_units",
+    "anomaly_scores",
+    "auroc",
     "class_accuracy",
+    "compressed_length",
     "evaluate",
     "fid",
     "frechet_distance",
     "inception_score",
     "inception_score_from_probabilities",
     "iwae_nll",
+    "iwae_nll_per_image",
     "kl_per_dimension",
     "log_importance_weights",
     "negative_elbo",
+    "negative_elbo_per_image",
     "posterior_means",
+    "roc_curve",
 ]

@@ -130,10 +130,39 @@ def iwae_nll(
         samples_per_pass: decoder inputs per pass, which bounds memory.
         labels: the images' labels, for a conditional model (the bound is on -log p(x | y)).
     """
+    return float(np.mean(iwae_nll_per_image(model, x, k, seed, samples_per_pass, labels)))
+
+
+def iwae_nll_per_image(
+    model: VAE,
+    x: np.ndarray,
+    k: int = 5000,
+    seed: int = 0,
+    samples_per_pass: int = 10_000,
+    labels: Any = None,
+) -> np.ndarray:
+    """Returns (N,) the IWAE bound on -log p(x) of each image, in nats (arguments as
+    `iwae_nll`'s)."""
     log_w = log_importance_weights(model, x, k, seed, samples_per_pass, labels)
     peak = log_w.max(axis=1, keepdims=True)
-    log_mean_w = peak[:, 0] + np.log(np.mean(np.exp(log_w - peak), axis=1))
-    return float(-np.mean(log_mean_w))
+    return -(peak[:, 0] + np.log(np.mean(np.exp(log_w - peak), axis=1)))
+
+
+def negative_elbo_per_image(
+    model: VAE,
+    x: np.ndarray,
+    draws: int = 1,
+    seed: int = 0,
+    samples_per_pass: int = 10_000,
+    labels: Any = None,
+) -> np.ndarray:
+    """Returns (N,) each image's negative ELBO in nats, the Monte-Carlo mean of
+    -log p(x, z) / q(z | x) over `draws` posterior draws (other arguments as `iwae_nll`'s).
+
+    One draw already gives an unbiased estimate, where the IWAE bound needs many to be tight;
+    but the ELBO is looser, below log p(x) by KL(q(z | x) || p(z | x)).
+    """
+    return -np.mean(log_importance_weights(model, x, draws, seed, samples_per_pass, labels), 1)
 
 
 def active_units(

@@ -8,6 +8,7 @@ from keras_vae.plots.drawing import (
     plot_latent_space,
     plot_manifold,
     plot_reconstructions,
+    plot_roc_curves,
     plot_training_curves,
 )
 from keras_vae.plots.figures import (
@@ -31,6 +32,7 @@ __all__ = [
     "plot_latent_space",
     "plot_manifold",
     "plot_reconstructions",
+    "plot_roc_curves",
     "plot_training_curves",
     "write_interpolation",
     "write_latent_plots",

@@ -175,3 +175,31 @@ def plot_interpolation(images: np.ndarray, path: str | os.PathLike, title: str) 
     axes.set_xticklabels(["from", "to"])
     axes.set_title(title)
     _save(figure, path)
+
+
+def plot_roc_curves(
+    curves: dict[str, tuple[np.ndarray, np.ndarray, float]],
+    path: str | os.PathLike,
+    title: str = "ROC",
+) -> None:
+    """Writes ROC curves, one per score, with chance's diagonal.
+
+    Args:
+        curves: {score name: (false positive rates, true positive rates, AUROC)}.
+        path: the PNG to write.
+        title: the figure title.
+    """
+    figure = Figure(figsize=(4.6, 4.4))
+    axes = figure.add_subplot(1, 1, 1)
+    for name, (fpr, tpr, area) in curves.items():
+        axes.plot(fpr, tpr, label=f"{name} (AUROC {area:.3f})")
+    axes.plot([0, 1], [0, 1], color="0.6", linestyle="--", label="chance")
+    axes.set_xlabel("false positive rate")
+    axes.set_ylabel("true positive rate")
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1.01)
+    axes.set_aspect("equal")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="lower right")
+    axes.set_title(title)
+    _save(figure, path)

@@ -127,6 +127,12 @@ class TrainingConfig:
     checkpoint_every: int = _field(
         5, help="Save a checkpoint every N epochs.", min=1, resumable=True
     )
+    exclude_labels: tuple[int, ...] | None = _field(
+        None,
+        help="Drop the training images of these labels (e.g. 9, or 0,6), validation split "
+        "included; the test set keeps them (to score them as anomalies).",
+        min=0,
+    )
     limit: int | None = _field(None, help="Use only the first N train and test images.", min=1)
     validation_split: float | None = _field(
         None,
@@ -194,7 +200,7 @@ def read_config(path: Path) -> TrainingConfig:
     fields = json.loads(Path(path).read_text())
     names = {f.name for f in dataclasses.fields(TrainingConfig)}
     fields = {k: v for k, v in fields.items() if k in names}
-    for name in ("hidden_units", "filters"):
+    for name in ("hidden_units", "filters", "exclude_labels"):
         if fields.get(name) is not None:
             fields[name] = tuple(fields[name])
     for name in ("out", "data"):

@@ -4,6 +4,7 @@ set to the data's mean."""
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import keras
 import numpy as np
@@ -23,9 +24,30 @@ def load_data(config: TrainingConfig) -> tuple[tuple, tuple]:
         splits = load_images(config.data, config.binarize, config.seed)
     else:
         splits = load_mnist(binarize=config.binarize, seed=config.seed)
+    if config.exclude_labels:
+        splits = (without_labels(*splits[0], config.exclude_labels), splits[1])
     if not config.limit:
         return splits
     return tuple((x[: config.limit], None if y is None else y[: config.limit]) for x, y in splits)
+
+
+def without_labels(x: Any, y: Any, labels: tuple[int, ...]) -> tuple[Any, Any]:
+    """Returns the images of (x, y) whose label is not one of `labels`, or raises a ValueError
+    where there are no labels or none of `labels` occurs."""
+    if y is None:
+        raise ValueError("--exclude-labels needs the training images' labels, and the data has "
+                         "none; give a dataset with y_train.")  # fmt: skip
+    y = np.asarray(y)
+    keep = ~np.isin(y, labels)
+    missing = sorted(set(labels) - set(np.unique(y).tolist()))
+    if missing:
+        raise ValueError(
+            f"--exclude-labels {','.join(map(str, missing))}: no training image has that label "
+            f"(the labels are {', '.join(map(str, np.unique(y).tolist()))})."
+        )
+    if not keep.any():
+        raise ValueError("--exclude-labels drops every training image; leave some labels in.")
+    return x[keep], y[keep]
 
 
 def build_model(
