@@ -2,6 +2,9 @@
 `score` and `train --exclude-labels` commands."""
 
 import csv
+import subprocess
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -24,7 +27,9 @@ from keras_vae.evaluation import (
 from keras_vae.evaluation.anomaly import SCORES
 from keras_vae.training.config import TrainingConfig
 from keras_vae.training.start import load_data
-from tests.helpers import labelled_bars, write_labelled_npz
+from tests.helpers import backend_env, labelled_bars, write_labelled_npz
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -218,3 +223,23 @@ def test_exclude_labels_needs_labels_that_occur(tmp_path):
     np.savez(tmp_path / "unlabelled.npz", x_train=x, x_test=x)
     with pytest.raises(ValueError, match="needs the training images' labels"):
         load_data(TrainingConfig(data=tmp_path / "unlabelled.npz", exclude_labels=(1,)))
+
+
+def test_the_simpler_images_example_swaps_the_test_nines_for_strokes(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (40, 28, 28), dtype=np.uint8)
+    y = np.arange(40) % 10
+    np.savez(tmp_path / "digits.npz", x_train=x[:20], y_train=y[:20], x_test=x[20:], y_test=y[20:])
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "simpler_images.py"), "--data",
+         str(tmp_path / "digits.npz"), "--out", str(tmp_path / "s.npz"), "--strokes", "30"],
+        capture_output=True, text=True, env=backend_env(), timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    written = np.load(tmp_path / "s.npz")
+    np.testing.assert_array_equal(written["x_train"], x[:20])
+    assert list(written["y_test"]) == [d for d in y[20:] if d != 9] + [10] * 30
+    np.testing.assert_array_equal(written["x_test"][:18], x[20:][y[20:] != 9])
+    strokes = written["x_test"][18:]
+    assert set(np.unique(strokes)) == {0, 255}
+    assert np.all((strokes > 0).sum(axis=(1, 2)) >= 12)  # at least one 6x2 stroke each

@@ -192,7 +192,7 @@ def test_bad_data_and_arguments_exit_2(run, tmp_path):
 
 
 @pytest.mark.parametrize("command", ["train", "generate", "reconstruct", "interpolate", "plot",
-                                     "evaluate", "list"])  # fmt: skip
+                                     "evaluate", "score", "list"])  # fmt: skip
 def test_every_command_has_help_with_an_example(command):
     output = invoke(command, "--help")
     assert "Example: keras-vae " + command in output or "Example: KERAS_BACKEND" in output
