@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from keras_vae.architectures import get_architecture
-from keras_vae.conditioning import conditional_networks
+from keras_vae.conditioning import conditional_networks, label_scale
 from keras_vae.hierarchical import HierarchicalNetworks, HierarchicalVAE
 from keras_vae.losses import LossTerm
 from keras_vae.model import DEFAULT_LOSSES, VAE
@@ -37,8 +37,9 @@ def build_vae(
         seed: seed of the sampling noise.
         dynamic_binarization, prior, objective: see `VAE`.
         num_classes: build a conditional VAE of this many classes: the architecture's
-            encoder for the images plus one channel per class, its decoder for z plus the
-            one-hot label (`keras_vae.conditioning`).
+            encoder for the images plus one channel per class (holding 1 / (H W) for an
+            encoder that flattens them), its decoder for z plus the one-hot label
+            (`keras_vae.conditioning`).
         **kwargs: the architecture's own keyword arguments (e.g. `hidden_units` for `dense`).
 
     Returns:
@@ -57,6 +58,8 @@ def build_vae(
     else:
         encoder, decoder = networks
         model, networks = VAE, {"encoder": encoder, "decoder": decoder}
+        if num_classes is not None:
+            networks["label_scale"] = label_scale(encoder)
     return model(
         **networks,
         losses=DEFAULT_LOSSES if losses is None else losses,

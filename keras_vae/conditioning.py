@@ -4,6 +4,14 @@ The encoder sees the image with the one-hot label broadcast over its pixels as K
 channels, (H, W, C + K); the decoder sees z with the one-hot label appended, (latent_dim + K,).
 Any registered architecture thereby becomes conditional unchanged: its encoder is built for
 C + K channels and its decoder for latent_dim + K inputs (`conditional_networks`).
+
+An encoder that flattens the image first (an MLP) would see each label H x W times over, and
+Adam, which steps every weight alike, would move the label's total input H x W times faster
+than any pixel's: on MNIST that cost the dense conditional VAE 6 nats of -ELBO after 5 epochs
+(118.1 against 111.6 for the unconditional one). Its label planes therefore hold 1 / (H W) in
+place of 1 (`label_scale`), which makes them one input's worth, as if the one-hot label were
+appended to the flattened image; a convolutional encoder, which reads k x k pixels at a
+time, keeps 1.
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ def conditional_networks(
     factory: Callable, input_shape: Sequence[int], latent_dim: int, num_classes: int, **kwargs
 ) -> tuple[keras.Model, keras.Model]:
     """Returns an architecture's encoder of images with `num_classes` label channels and its
-    decoder of z with the one-hot label appended."""
+    decoder of z with the one-hot label appended (`label_scale(encoder)` says what the label
+    planes should hold)."""
     *spatial, channels = input_shape
     built = factory((*spatial, channels + num_classes), latent_dim, **kwargs)
     if not isinstance(built, tuple):
@@ -33,6 +42,16 @@ def conditional_networks(
     return encoder, decoder
 
 
+def label_scale(encoder: keras.Model) -> float:
+    """Returns the value a conditional encoder's label planes hold: 1 / (H W) where the encoder
+    flattens its images before anything else reads them, else 1 (see the module docstring)."""
+    readers = [layer for layer in encoder.layers if not isinstance(layer, keras.layers.InputLayer)]
+    if readers and isinstance(readers[0], keras.layers.Flatten):
+        height, width = encoder.input_shape[1:3]
+        return 1.0 / (height * width)
+    return 1.0
+
+
 def one_hot_labels(labels: Any, num_classes: int) -> Any:
     """Returns float32 (batch, num_classes) one-hot rows of integer labels (batch,), or of
     labels already one-hot (batch, num_classes)."""
@@ -42,9 +61,11 @@ def one_hot_labels(labels: Any, num_classes: int) -> Any:
     return ops.one_hot(ops.cast(labels, "int32"), num_classes, dtype="float32")
 
 
-def condition_images(x: Any, one_hot: Any) -> Any:
-    """Returns images (batch, H, W, C) with `one_hot` (batch, K) as K constant channels."""
+def condition_images(x: Any, one_hot: Any, scale: float = 1.0) -> Any:
+    """Returns images (batch, H, W, C) with `one_hot` (batch, K) times `scale` as K constant
+    channels."""
     shape = ops.shape(x)
+    one_hot = one_hot * scale if scale != 1.0 else one_hot
     planes = ops.broadcast_to(one_hot[:, None, None, :], (*shape[:-1], one_hot.shape[-1]))
     return ops.concatenate([x, ops.cast(planes, x.dtype)], axis=-1)
 

@@ -70,6 +70,8 @@ class VAE(VAETrainer, keras.Model):
         num_classes: make the VAE conditional on labels 0 .. num_classes - 1: the encoder
             takes images with the one-hot label as extra channels, the decoder z with it
             appended (`keras_vae.conditioning`); `fit(x, y)`, and `labels=` to the methods.
+        label_scale: what a conditional encoder's label channels hold in place of 1 (`build_vae`
+            gives an encoder that flattens its images 1 / (H W): `conditioning.label_scale`).
 
     Example:
         >>> vae = keras_vae.build_vae("dense", latent_dim=16)
@@ -90,12 +92,16 @@ class VAE(VAETrainer, keras.Model):
         prior: str | Prior | dict = "standard_normal",
         objective: str | Objective | dict | None = None,
         num_classes: int | None = None,
+        label_scale: float = 1.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.num_classes = None if num_classes is None else int(num_classes)
         if self.num_classes is not None and self.num_classes < 1:
             raise ValueError(f"num_classes must be >= 1, got {num_classes}.")
+        if not label_scale > 0:
+            raise ValueError(f"label_scale must be > 0, got {label_scale}.")
+        self.label_scale = float(label_scale)
         self._check_networks(encoder, decoder)
         self.encoder = encoder
         self.decoder = decoder
@@ -264,7 +270,7 @@ class VAE(VAETrainer, keras.Model):
         return one_hot_labels(labels, self.num_classes)
 
     def _encoder_input(self, x: Any, one_hot: Any) -> Any:
-        return x if one_hot is None else condition_images(x, one_hot)
+        return x if one_hot is None else condition_images(x, one_hot, self.label_scale)
 
     def _decoder_input(self, z: Any, one_hot: Any) -> Any:
         return z if one_hot is None else condition_codes(z, one_hot)
@@ -453,6 +459,7 @@ class VAE(VAETrainer, keras.Model):
             "prior": keras.saving.serialize_keras_object(self.prior),
             "objective": keras.saving.serialize_keras_object(self.objective),
             "num_classes": self.num_classes,
+            "label_scale": self.label_scale,
         }
 
     @classmethod

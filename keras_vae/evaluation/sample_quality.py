@@ -47,15 +47,25 @@ def fid(
 
 
 def inception_score(
-    images: np.ndarray, classifier: MNISTClassifier | None = None, splits: int = 10
+    images: np.ndarray,
+    classifier: MNISTClassifier | None = None,
+    splits: int = 10,
+    shuffle_seed: int | None = None,
 ) -> tuple[float, float]:
     """Returns the classifier Inception Score of 28x28x1 images: mean and std over `splits`.
 
     exp E_x KL(p(y | x) || p(y)) with the shipped MNIST classifier's softmax; at most 10 (the
     number of classes), reached by confident predictions spread evenly over the digits.
+
+    Args:
+        shuffle_seed: put the images in a random order (with this seed) before splitting them.
+            Images that come grouped by class, as a conditional model's samples do, would
+            otherwise make each split's marginal one class and the score about 1.
     """
     classifier = classifier or MNISTClassifier()
     _, probabilities = classifier.features_and_probabilities(images)
+    if shuffle_seed is not None:
+        probabilities = probabilities[np.random.default_rng(shuffle_seed).permutation(len(images))]
     return inception_score_from_probabilities(probabilities, splits)
 
 
