@@ -65,8 +65,7 @@ def condition_images(x: Any, one_hot: Any, scale: float = 1.0) -> Any:
     """Returns images (batch, H, W, C) with `one_hot` (batch, K) times `scale` as K constant
     channels."""
     shape = ops.shape(x)
-    one_hot = one_hot * scale if scale != 1.0 else one_hot
-    planes = ops.broadcast_to(one_hot[:, None, None, :], (*shape[:-1], one_hot.shape[-1]))
+    planes = ops.broadcast_to(one_hot[:, None, None, :] * scale, (*shape[:-1], one_hot.shape[-1]))
     return ops.concatenate([x, ops.cast(planes, x.dtype)], axis=-1)
 
 
