@@ -347,7 +347,7 @@ def _latent_sampler_options(command):
         default=10,
         show_default=True,
         type=click.IntRange(min=1),
-        help="gmm: components of the mixture.",
+        help="gmm: components of the mixture (of each class's, for a conditional model).",
     )(command)
     return click.option(
         "--latent-sampler",
@@ -355,8 +355,8 @@ def _latent_sampler_options(command):
         default="prior",
         show_default=True,
         help="Decode draws of the model's prior, or of a Gaussian mixture fitted to the "
-        f"training set's posterior means (fitted once, kept as {RunDirectory.GMM_SAMPLER} "
-        "beside the model).",
+        "training set's posterior means (one per class, for a conditional model; fitted once, "
+        f"kept as {RunDirectory.GMM_SAMPLER} beside the model).",
     )(command)
 
 
@@ -366,7 +366,7 @@ def _fitted_latent_sampler(model_path: Path, vae, name: str, components: int):
     run's training images (without its validation split) and saved."""
     if name == "prior":
         return None
-    from keras_vae.gmm_sampler import GaussianMixtureSampler, fit_to_codes_of
+    from keras_vae.gmm_sampler import ClassConditionalSampler, fit_to_codes_of, load_latent_sampler
 
     run = RunDirectory.of_model(model_path)
     if run is None:
@@ -377,8 +377,10 @@ def _fitted_latent_sampler(model_path: Path, vae, name: str, components: int):
     model_file = model_path if model_path.is_file() else run.model
     if run.gmm_sampler.exists() and run.gmm_sampler.stat().st_mtime >= model_file.stat().st_mtime:
         with _user_errors():
-            sampler = GaussianMixtureSampler.load(run.gmm_sampler)
-        if len(sampler.weights) == components:
+            sampler = load_latent_sampler(run.gmm_sampler)
+        per_class = isinstance(sampler, ClassConditionalSampler)
+        first = sampler.mixtures[0] if per_class else sampler
+        if per_class == vae.conditional and len(first.weights) == components:
             return sampler
     from keras_vae.data.binarize import binarize_stochastic
     from keras_vae.training.start import load_data
@@ -392,8 +394,9 @@ def _fitted_latent_sampler(model_path: Path, vae, name: str, components: int):
         labels = y_train[: len(x_train)] if vae.conditional else None
         sampler = fit_to_codes_of(vae, np.asarray(x_train), components, config.seed, labels)
     sampler.save(run.gmm_sampler)
-    click.echo(f"fitted a {components}-component mixture to {len(x_train)} training codes: "
-               f"{run.gmm_sampler}", err=True)  # fmt: skip
+    what = "one per class " if vae.conditional else ""
+    click.echo(f"fitted a {components}-component mixture {what}to {len(x_train)} training "
+               f"codes: {run.gmm_sampler}", err=True)  # fmt: skip
     return sampler
 
 

@@ -3,6 +3,11 @@ mixture on the training set's posterior means (as pythae's GaussianMixtureSample
 al., 2020). Decoding its draws instead of the prior's avoids the regions of the prior that
 no training image's code occupies ("holes"), which is where poor samples come from.
 
+For a conditional model, `ClassConditionalSampler` fits one such mixture to each class's
+codes: the draws for label y come from where the codes of y's images lie, which is where the
+decoder draws a y (a code from another class's region, decoded with label y, may not look
+like one).
+
 Plain NumPy (float64): fitting 60,000 codes of a few dozen dimensions takes seconds.
 """
 
@@ -140,18 +145,106 @@ class GaussianMixtureSampler:
         """Reads what `save` wrote.
 
         Raises:
-            ValueError: the file is not a saved sampler (damaged, or another kind of .npz).
+            ValueError: the file is not a saved mixture (damaged, another kind of .npz, or a
+                class-conditional sampler: read those with `load_latent_sampler`).
         """
-        try:
-            with np.load(path) as saved:
-                if int(saved["format"]) != _FORMAT:
-                    raise ValueError(f"format {int(saved['format'])}, expected {_FORMAT}")
-                return cls(saved["weights"], saved["means"], saved["covariances"])
-        except (OSError, KeyError, ValueError) as error:
+        sampler = load_latent_sampler(path)
+        if not isinstance(sampler, cls):
             raise ValueError(
-                f"{path} is not a readable Gaussian-mixture sampler ({error}); delete it and it "
-                "is fitted again."
-            ) from None
+                f"{path} holds one mixture per class; read it with load_latent_sampler."
+            )
+        return sampler
+
+
+@dataclass(frozen=True)
+class ClassConditionalSampler:
+    """One `GaussianMixtureSampler` per class, for a conditional model: the codes for label y
+    are drawn from the mixture fitted to the codes of y's images."""
+
+    mixtures: tuple[GaussianMixtureSampler, ...]
+
+    @property
+    def latent_dim(self) -> int:
+        return self.mixtures[0].latent_dim
+
+    @classmethod
+    def fit(
+        cls,
+        z: np.ndarray,
+        labels: np.ndarray,
+        num_classes: int,
+        components: int = 10,
+        seed: int = 0,
+    ) -> ClassConditionalSampler:
+        """Fits a mixture of `components` to the codes `z` (N, D) of each class in `labels` (N,)."""
+        labels = np.asarray(labels)
+        if labels.shape != (len(z),):
+            raise ValueError(f"Expected one label per code, {len(z)}; got shape {labels.shape}.")
+        mixtures = []
+        for label in range(num_classes):
+            codes = np.asarray(z)[labels == label]
+            if len(codes) < components:
+                raise ValueError(
+                    f"Class {label} has {len(codes)} training codes, fewer than the "
+                    f"{components} components of its mixture; pass fewer components."
+                )
+            mixtures.append(GaussianMixtureSampler.fit(codes, components, seed))
+        return cls(tuple(mixtures))
+
+    def sample(
+        self, n: int, labels: np.ndarray, seed: int = 0, temperature: float = 1.0
+    ) -> np.ndarray:
+        """Returns (n, D) float32 draws, row i from the mixture of class `labels[i]`."""
+        labels = np.asarray(labels)
+        if labels.shape != (n,) or not np.isin(labels, range(len(self.mixtures))).all():
+            raise ValueError(
+                f"Expected {n} labels in 0..{len(self.mixtures) - 1}, one per draw; got "
+                f"{labels if labels.size <= 10 else f'shape {labels.shape}'}."
+            )
+        draws = np.empty((n, self.latent_dim), "float32")
+        for label, mixture in enumerate(self.mixtures):
+            rows = np.flatnonzero(labels == label)
+            if len(rows):  # each class its own stream, so a class's draws don't hang on others'
+                draws[rows] = mixture.sample(len(rows), seed + label, temperature)
+        return draws
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Writes the mixtures, stacked along a first class axis, to the .npz file `path`."""
+        with atomic_path(path) as temporary:
+            np.savez(
+                temporary,
+                format=_FORMAT,
+                weights=np.stack([m.weights for m in self.mixtures]),
+                means=np.stack([m.means for m in self.mixtures]),
+                covariances=np.stack([m.covariances for m in self.mixtures]),
+            )
+        return Path(path)
+
+
+def load_latent_sampler(
+    path: str | os.PathLike,
+) -> GaussianMixtureSampler | ClassConditionalSampler:
+    """Reads a sampler that `GaussianMixtureSampler.save` or `ClassConditionalSampler.save`
+    wrote.
+
+    Raises:
+        ValueError: the file is not a saved sampler (damaged, or another kind of .npz).
+    """
+    try:
+        with np.load(path) as saved:
+            if int(saved["format"]) != _FORMAT:
+                raise ValueError(f"format {int(saved['format'])}, expected {_FORMAT}")
+            weights, means, covariances = (
+                saved["weights"], saved["means"], saved["covariances"]
+            )  # fmt: skip
+    except (OSError, KeyError, ValueError) as error:
+        raise ValueError(
+            f"{path} is not a readable Gaussian-mixture sampler ({error}); delete it and it "
+            "is fitted again."
+        ) from None
+    if weights.ndim == 1:
+        return GaussianMixtureSampler(weights, means, covariances)
+    return ClassConditionalSampler(tuple(map(GaussianMixtureSampler, weights, means, covariances)))
 
 
 def _kmeans_plus_plus(z: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -173,10 +266,12 @@ def _logsumexp(values: np.ndarray, axis: int) -> np.ndarray:
 
 def fit_to_codes_of(
     model, x_train: np.ndarray, components: int = 10, seed: int = 0, labels=None
-) -> GaussianMixtureSampler:
-    """Returns the mixture fitted to the posterior means of `model` on the images `x_train`
-    (and their `labels`, for a conditional model)."""
+) -> GaussianMixtureSampler | ClassConditionalSampler:
+    """Returns the mixture fitted to the posterior means of `model` on the images `x_train`;
+    for a conditional model, given their `labels`, one mixture per class."""
     from keras_vae.inference import posterior_means  # loads Keras: only when fitting
 
     z_mean, _ = posterior_means(model, x_train, labels=labels)
+    if getattr(model, "conditional", False):
+        return ClassConditionalSampler.fit(z_mean, labels, model.num_classes, components, seed)
     return GaussianMixtureSampler.fit(z_mean, components=components, seed=seed)

@@ -3,17 +3,15 @@ the evaluation and the figures both read."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from keras import ops
 
 from keras_vae.backend import inference_mode
+from keras_vae.gmm_sampler import ClassConditionalSampler, GaussianMixtureSampler
 from keras_vae.images import check_images
 from keras_vae.model import VAE
-
-if TYPE_CHECKING:  # an annotation only: the sampler module imports this one to fit
-    from keras_vae.gmm_sampler import GaussianMixtureSampler
 
 
 def _numpy(x) -> np.ndarray:
@@ -41,18 +39,22 @@ def sample_images(
     n: int,
     seed: int = 0,
     temperature: float = 1.0,
-    latent_sampler: GaussianMixtureSampler | None = None,
+    latent_sampler: GaussianMixtureSampler | ClassConditionalSampler | None = None,
     labels: Any = None,
 ) -> np.ndarray:
     """Returns (n, H, W, C) mean images decoded from draws of the model's prior, or of
-    `latent_sampler` (a mixture fitted to training codes) where given.
+    `latent_sampler` (a mixture fitted to training codes, or one per class) where given.
 
     Args:
         labels: for a conditional model, each sample's class (the classes in turn if None).
     """
     labels = model.sample_labels(n, labels)
     if latent_sampler is not None:
-        return decode_images(model, latent_sampler.sample(n, seed, temperature), labels)
+        if isinstance(latent_sampler, ClassConditionalSampler):  # draw from each label's
+            z = latent_sampler.sample(n, labels, seed, temperature)
+        else:
+            z = latent_sampler.sample(n, seed, temperature)
+        return decode_images(model, z, labels)
     with inference_mode():
         return _numpy(model.sample(n, seed=seed, temperature=temperature, labels=labels))
 

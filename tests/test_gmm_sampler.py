@@ -7,8 +7,12 @@ import pytest
 from click.testing import CliRunner
 
 from keras_vae.cli import main
-from keras_vae.gmm_sampler import GaussianMixtureSampler
-from tests.helpers import write_strokes_npz
+from keras_vae.gmm_sampler import (
+    ClassConditionalSampler,
+    GaussianMixtureSampler,
+    load_latent_sampler,
+)
+from tests.helpers import write_labelled_npz, write_strokes_npz
 
 
 def _two_clusters(n=4000, seed=0):
@@ -50,6 +54,54 @@ def test_bad_input_is_refused(tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="not a readable Gaussian-mixture sampler.*delete it"):
         GaussianMixtureSampler.load(tmp_path / "bad.npz")
+
+
+def test_a_class_conditional_sampler_draws_each_label_from_its_own_codes(tmp_path):
+    z, which = _two_clusters()
+    labels = which.astype(int)  # class 1: the cluster at (4, 0); class 0: the one at (-2, -2)
+    sampler = ClassConditionalSampler.fit(z, labels, num_classes=2, components=1)
+    asked = np.array([0, 1] * 500)
+    draws = sampler.sample(1000, asked, seed=3)
+    np.testing.assert_allclose(draws[asked == 0].mean(axis=0), [-2, -2], atol=0.05)
+    np.testing.assert_allclose(draws[asked == 1].mean(axis=0), [4, 0], atol=0.1)
+    # A class's draws do not hang on how many of the others were asked for.
+    np.testing.assert_array_equal(sampler.sample(500, [1] * 500, seed=3), draws[asked == 1])
+    loaded = load_latent_sampler(sampler.save(tmp_path / "gmm.npz"))
+    assert isinstance(loaded, ClassConditionalSampler)
+    np.testing.assert_array_equal(
+        loaded.sample(4, [1, 0, 0, 1], 5), sampler.sample(4, [1, 0, 0, 1], 5)
+    )
+    with pytest.raises(
+        ValueError, match="holds one mixture per class; read it with load_latent_sampler"
+    ):
+        GaussianMixtureSampler.load(tmp_path / "gmm.npz")
+    with pytest.raises(ValueError, match=r"Expected 2 labels in 0..1"):
+        sampler.sample(2, [0, 2])
+    with pytest.raises(ValueError, match="Class 2 has 0 training codes"):
+        ClassConditionalSampler.fit(z, labels, num_classes=3, components=1)
+
+
+def test_a_conditional_model_gets_one_mixture_per_class(tmp_path):
+    data = write_labelled_npz(tmp_path / "bars.npz", n_train=200, n_test=40, classes=4)
+    run = tmp_path / "run"
+    runner = CliRunner()
+    train = ["train", "--data", str(data), "--out", str(run), "--conditional", "--hidden-units",
+             "16", "--latent-dim", "2", "--epochs", "1", "--batch-size", "50"]  # fmt: skip
+    assert runner.invoke(main, train).exit_code == 0
+    # A mixture of every class's codes, as an older version wrote, is refitted per class.
+    GaussianMixtureSampler.fit(np.random.default_rng(0).normal(size=(50, 2)), 2).save(
+        run / "gmm_sampler.npz"
+    )
+    generate = ["generate", str(run), "--latent-sampler", "gmm", "--gmm-components", "2",
+                "-n", "8", "--label", "3", "--out", str(tmp_path / "threes.png")]  # fmt: skip
+    result = runner.invoke(main, generate)
+    assert result.exit_code == 0, result.output
+    assert "fitted a 2-component mixture one per class to 200 training codes" in result.output
+    saved = load_latent_sampler(run / "gmm_sampler.npz")
+    assert isinstance(saved, ClassConditionalSampler) and len(saved.mixtures) == 4
+    assert saved.mixtures[0].means.shape == (2, 2)
+    result = runner.invoke(main, generate)
+    assert result.exit_code == 0 and "fitted" not in result.output
 
 
 def test_generate_and_evaluate_fit_the_sampler_once_and_reuse_it(tmp_path):

@@ -13,7 +13,7 @@ import numpy as np
 from keras_vae.data.mnist import is_mnist_test_set
 from keras_vae.evaluation import likelihood, sample_quality
 from keras_vae.evaluation.classifier import IMAGE_SHAPE, MNISTClassifier
-from keras_vae.gmm_sampler import GaussianMixtureSampler
+from keras_vae.gmm_sampler import ClassConditionalSampler, GaussianMixtureSampler
 from keras_vae.inference import sample_images
 from keras_vae.model import VAE
 
@@ -94,7 +94,7 @@ def evaluate(
     seed: int = 0,
     classifier: MNISTClassifier | None = None,
     mnist: bool | None = None,
-    latent_sampler: GaussianMixtureSampler | None = None,
+    latent_sampler: GaussianMixtureSampler | ClassConditionalSampler | None = None,
     labels: np.ndarray | None = None,
 ) -> Evaluation:
     """Returns every metric of `model` on `x_test`.
@@ -115,7 +115,7 @@ def evaluate(
             classifier's features describe; classifier FID and IS are skipped, with a note,
             otherwise. None: MNIST's exact test set (checked by its SHA-256) or not.
         latent_sampler: decode the scored samples from this mixture fitted to training codes
-            instead of the prior.
+            (or one per class, for a conditional model) instead of the prior.
         labels: the test images' labels, for a conditional model: its likelihoods are then of
             x given y, and its samples take the classes in turn.
     """

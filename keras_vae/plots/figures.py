@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from keras import ops
 
+from keras_vae.gmm_sampler import ClassConditionalSampler
 from keras_vae.inference import decode_images, posterior_means, reconstruct_images, sample_images
 from keras_vae.model import VAE
 from keras_vae.plots import drawing
@@ -30,18 +31,23 @@ def write_samples(
     n: int = 64,
     seed: int = 0,
     temperature: float = 1.0,
-    latent_sampler: GaussianMixtureSampler | None = None,
+    latent_sampler: GaussianMixtureSampler | ClassConditionalSampler | None = None,
     labels: np.ndarray | None = None,
 ) -> np.ndarray:
     """Writes a grid of `n` samples from the prior (or from `latent_sampler`, a mixture fitted
-    to the training codes); returns the images.
+    to the training codes, or one per class); returns the images.
 
     Args:
         labels: for a conditional model, each sample's class; by default the classes in
             order, in equal runs (a 10x10 grid of a 10-class model has one class per row).
     """
     images = sample_images(model, n, seed, temperature, latent_sampler, labels)
-    source = "the prior" if latent_sampler is None else "a mixture fitted to training codes"
+    source = (
+        "the prior" if latent_sampler is None
+        else "each class's mixture of training codes"
+        if isinstance(latent_sampler, ClassConditionalSampler)
+        else "a mixture fitted to training codes"
+    )  # fmt: skip
     title = f"Samples from {source}" + (
         f" (temperature {temperature:g})" if temperature != 1 else ""
     )
