@@ -725,3 +725,36 @@ def score(
 
         plot_roc_curves(curves, _output_file(roc), title=f"labels {labels} against the rest")
         click.echo(f"wrote {roc}")
+
+
+@main.command(name="export")
+@MODEL
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(["onnx", "tf_saved_model"]),
+    default="onnx",
+    show_default=True,
+    help="onnx: from every backend; tf_saved_model: from the TensorFlow backend.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the encoder, the decoder and vae.json (created if missing).",
+)
+def export_command(model: Path, export_format: str, out: Path) -> None:
+    """Export the encoder (image -> z_mean, z_log_var) and decoder (z -> mean image) for serving.
+
+    \b
+    Example: keras-vae export runs/conv --format onnx --out served/
+    """
+    from keras_vae.export import MissingExporter, check_exporter, export_vae
+
+    try:  # before loading the model: a missing converter is known in a moment
+        check_exporter(export_format)
+    except MissingExporter as error:
+        raise BadInput(str(error)) from None
+    vae = _load(model)
+    files = export_vae(vae, out, export_format)
+    click.echo(f"wrote {files.encoder}, {files.decoder}, {files.metadata}")
