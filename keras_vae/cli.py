@@ -758,3 +758,63 @@ def export_command(model: Path, export_format: str, out: Path) -> None:
     vae = _load(model)
     files = export_vae(vae, out, export_format)
     click.echo(f"wrote {files.encoder}, {files.decoder}, {files.metadata}")
+
+
+@main.command()
+@MODEL
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=0,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on [a free one, printed].",
+)
+@click.option(
+    "--points",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Test images shown in the latent plane (the first N).",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
+@_data_options
+def explore(
+    model: Path,
+    host: str,
+    port: int,
+    points: int,
+    open_browser: bool,
+    data: Path | None,
+    binarize: str,
+) -> None:
+    """Explore the latent space in the browser: a pad, sliders, the test set's codes,
+    interpolations and samples, decoded live.
+
+    \b
+    Example: keras-vae explore runs/conv --port 8000
+    """
+    from keras_vae.explorer import check_installed
+
+    try:
+        check_installed()
+    except ImportError as error:
+        raise BadInput(str(error)) from None
+    from keras_vae.explorer.latent_space import LatentSpace
+    from keras_vae.explorer.server import ExplorerServer
+
+    vae = _load(model)
+    test = _test_set(model, vae, data, binarize)
+    labels = None if test.labels is None else np.asarray(test.labels)[:points]
+    with _user_errors():
+        space = LatentSpace(vae, test.images[:points], labels, test.grey_images[:points])
+    space.warm_up()
+    try:
+        server = ExplorerServer(space, host, port)
+    except OSError as error:
+        raise BadInput(str(error)) from None
+    click.echo(f"keras-vae explore: {server.url} (Ctrl-C to stop)")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    server.run()
