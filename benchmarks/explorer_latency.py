@@ -45,7 +45,7 @@ def main(argv=None) -> None:
         for t in np.linspace(-1.0, 1.0, args.requests):
             u, v = t * ends
             z = space.center + u * space.axes[0] + v * space.axes[1]
-            url = f"{server.url}api/decode.png?z={','.join(f'{c:.4f}' for c in z)}{label}"
+            url = f"{server.url}api/decode?z={','.join(f'{c:.4f}' for c in z)}{label}"
             start = time.perf_counter()
             with urllib.request.urlopen(url) as response:
                 response.read()

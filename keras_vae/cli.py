@@ -366,7 +366,8 @@ def _fitted_latent_sampler(model_path: Path, vae, name: str, components: int):
     run's training images (without its validation split) and saved."""
     if name == "prior":
         return None
-    from keras_vae.gmm_sampler import ClassConditionalSampler, fit_to_codes_of, load_latent_sampler
+    from keras_vae.gmm_sampler import ClassConditionalSampler, load_latent_sampler
+    from keras_vae.inference import fit_latent_sampler
 
     run = RunDirectory.of_model(model_path)
     if run is None:
@@ -392,7 +393,7 @@ def _fitted_latent_sampler(model_path: Path, vae, name: str, components: int):
         if config.binarize == "dynamic":  # as the model saw them: binary
             x_train = binarize_stochastic(np.asarray(x_train), config.seed)
         labels = y_train[: len(x_train)] if vae.conditional else None
-        sampler = fit_to_codes_of(vae, np.asarray(x_train), components, config.seed, labels)
+        sampler = fit_latent_sampler(vae, np.asarray(x_train), components, config.seed, labels)
     sampler.save(run.gmm_sampler)
     what = "one per class " if vae.conditional else ""
     click.echo(f"fitted a {components}-component mixture {what}to {len(x_train)} training "

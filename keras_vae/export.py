@@ -62,14 +62,26 @@ class MissingExporter(RuntimeError):
     """Raised when this backend cannot write a format, or its converter is not installed."""
 
 
-@keras.saving.register_keras_serializable(package="keras_vae")
-class EncoderEndpoint(keras.Model):
-    """q(z | x) of a VAE as a model of its own: (images[, one-hot labels]) -> (z_mean,
-    z_log_var). For a hierarchy, the top layer's."""
+class _Endpoint(keras.Model):
+    """One network of a VAE as a model of its own, the VAE saved in its config."""
 
     def __init__(self, vae: VAE, **kwargs):
         super().__init__(**kwargs)
         self.vae = vae
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "vae": keras.saving.serialize_keras_object(self.vae)}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        config = dict(config)
+        return cls(keras.saving.deserialize_keras_object(config.pop("vae")), **config)
+
+
+@keras.saving.register_keras_serializable(package="keras_vae")
+class EncoderEndpoint(_Endpoint):
+    """q(z | x) of a VAE: (images[, one-hot labels]) -> (z_mean, z_log_var). For a hierarchy,
+    the top layer's."""
 
     def call(self, inputs):
         if self.vae.conditional:
@@ -79,13 +91,9 @@ class EncoderEndpoint(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="keras_vae")
-class DecoderEndpoint(keras.Model):
-    """p(x | z) of a VAE as a model of its own: (z[, one-hot labels]) -> mean image. For a
-    hierarchy, z is the top layer's code, the layers below at their conditional priors' means."""
-
-    def __init__(self, vae: VAE, **kwargs):
-        super().__init__(**kwargs)
-        self.vae = vae
+class DecoderEndpoint(_Endpoint):
+    """p(x | z) of a VAE: (z[, one-hot labels]) -> mean image. For a hierarchy, z is the top
+    layer's code, the layers below at their conditional priors' means."""
 
     def call(self, inputs):
         if self.vae.conditional:
@@ -115,8 +123,7 @@ def export_vae(vae: VAE, out: str | os.PathLike, format: str = "onnx") -> Export
     """Writes `vae`'s encoder and decoder to the folder `out` in `format`, and `vae.json`.
 
     ONNX files are `encoder.onnx` and `decoder.onnx`; SavedModels the folders `encoder/` and
-    `decoder/` (each with one endpoint, `serve`). Every input has a free batch size, except
-    from PyTorch, whose ONNX exporter fixes it at 1 for now (Keras's note).
+    `decoder/` (each with one endpoint, `serve`). Every input has a free batch size.
 
     Raises:
         MissingExporter: this backend cannot write `format`, or its converter is missing.

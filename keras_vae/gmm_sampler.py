@@ -262,16 +262,3 @@ def _kmeans_plus_plus(z: np.ndarray, k: int, rng: np.random.Generator) -> np.nda
 def _logsumexp(values: np.ndarray, axis: int) -> np.ndarray:
     peak = np.max(values, axis=axis, keepdims=True)
     return np.squeeze(peak, axis) + np.log(np.sum(np.exp(values - peak), axis=axis))
-
-
-def fit_to_codes_of(
-    model, x_train: np.ndarray, components: int = 10, seed: int = 0, labels=None
-) -> GaussianMixtureSampler | ClassConditionalSampler:
-    """Returns the mixture fitted to the posterior means of `model` on the images `x_train`;
-    for a conditional model, given their `labels`, one mixture per class."""
-    from keras_vae.inference import posterior_means  # loads Keras: only when fitting
-
-    z_mean, _ = posterior_means(model, x_train, labels=labels)
-    if getattr(model, "conditional", False):
-        return ClassConditionalSampler.fit(z_mean, labels, model.num_classes, components, seed)
-    return GaussianMixtureSampler.fit(z_mean, components=components, seed=seed)

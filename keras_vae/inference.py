@@ -71,3 +71,14 @@ def reconstruct_images(model: VAE, x: np.ndarray, labels: Any = None) -> np.ndar
     conditional model)."""
     with inference_mode():
         return _numpy(model.reconstruct(x, labels=labels))
+
+
+def fit_latent_sampler(
+    model: VAE, x_train: np.ndarray, components: int = 10, seed: int = 0, labels: Any = None
+) -> GaussianMixtureSampler | ClassConditionalSampler:
+    """Returns a Gaussian mixture fitted to the posterior means of `model` on the images
+    `x_train`; for a conditional model, given their `labels`, one mixture per class."""
+    z_mean, _ = posterior_means(model, x_train, labels=labels)
+    if model.conditional:
+        return ClassConditionalSampler.fit(z_mean, labels, model.num_classes, components, seed)
+    return GaussianMixtureSampler.fit(z_mean, components=components, seed=seed)

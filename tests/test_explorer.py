@@ -50,8 +50,8 @@ def test_the_api_describes_the_plane_and_decodes_codes():
     assert xy.shape == (60, 2) and xy[:, 0].var() >= xy[:, 1].var()
     np.testing.assert_allclose(xy, (space.codes - space.center) @ axes.T, atol=1e-3)
 
-    here = client.get("/api/decode.png", params={"z": "0,0,0"})
-    there = client.get("/api/decode.png", params={"z": "3,-3,2"})
+    here = client.get("/api/decode", params={"z": "0,0,0"})
+    there = client.get("/api/decode", params={"z": "3,-3,2"})
     assert here.status_code == 200 and here.headers["content-type"] == "image/png"
     assert "model;dur=" in here.headers["server-timing"]
     assert _pixels(here.content).shape == (28, 28)
@@ -60,33 +60,33 @@ def test_the_api_describes_the_plane_and_decodes_codes():
     picked = client.get("/api/images/5").json()
     np.testing.assert_allclose(picked["code"], space.codes[5], atol=1e-4)
     assert picked["label"] == int(space.labels[5])
-    pngs = ["/api/images/5/image.png", "/api/images/5/reconstruction.png",
-            "/api/interpolate.png?from=1&to=2&steps=4", "/api/samples.png?n=9&seed=1"]  # fmt: skip
+    pngs = ["/api/images/5/image", "/api/images/5/reconstruction",
+            "/api/interpolation?from=1&to=2&steps=4", "/api/samples?n=9&seed=1"]  # fmt: skip
     for url in pngs:
         response = client.get(url)
         assert response.status_code == 200 and response.content.startswith(b"\x89PNG"), url
     # A strip of 4 images with a 1-pixel gap between; a 3 x 3 grid of samples.
-    assert _pixels(client.get("/api/interpolate.png?from=1&to=2&steps=4").content).shape == (
+    assert _pixels(client.get("/api/interpolation?from=1&to=2&steps=4").content).shape == (
         28,
         4 * 29 - 1,
     )
-    assert _pixels(client.get("/api/samples.png?n=9").content).shape == (3 * 29 - 1, 3 * 29 - 1)
+    assert _pixels(client.get("/api/samples?n=9").content).shape == (3 * 29 - 1, 3 * 29 - 1)
     assert client.get("/").text.startswith("<!doctype html>")
 
 
 @pytest.mark.parametrize(
     "url, status, message",
     [
-        ("/api/decode.png?z=1,2", 400, "z must be 3 finite numbers"),
-        ("/api/decode.png?z=1,nan,2", 400, "with NaN or inf"),
-        ("/api/decode.png?z=a,b,c", 400, "comma-separated numbers"),
-        ("/api/decode.png", 400, "Missing query parameter 'z'"),
-        ("/api/decode.png?z=0,0,0&label=1", 400, "not conditional"),
+        ("/api/decode?z=1,2", 400, "z must be 3 finite numbers"),
+        ("/api/decode?z=1,nan,2", 400, "with NaN or inf"),
+        ("/api/decode?z=a,b,c", 400, "comma-separated numbers"),
+        ("/api/decode", 400, "Missing query parameter 'z'"),
+        ("/api/decode?z=0,0,0&label=1", 400, "not conditional"),
         ("/api/images/60", 404, "No image 60"),
         ("/api/images/x", 400, "index must be an integer"),
-        ("/api/samples.png?temperature=-1", 400, "temperature must be in (0, 5]"),
-        ("/api/samples.png?n=100000", 400, "n must be 1 to 400"),
-        ("/api/interpolate.png?from=1", 400, "Missing query parameter 'to'"),
+        ("/api/samples?temperature=-1", 400, "temperature must be in (0, 5]"),
+        ("/api/samples?n=100000", 400, "n must be 1 to 400"),
+        ("/api/interpolation?from=1", 400, "Missing query parameter 'to'"),
         ("/api/nothing", 404, "Not Found"),
     ],
 )
@@ -101,18 +101,18 @@ def test_a_bad_request_is_a_4xx_with_a_message_not_a_traceback(url, status, mess
 def test_a_conditional_model_decodes_the_digit_picked():
     client = TestClient(create_app(_space(num_classes=4)), raise_server_exceptions=False)
     assert client.get("/api/info").json()["num_classes"] == 4
-    one = client.get("/api/decode.png?z=0,0,0&label=1")
-    two = client.get("/api/decode.png?z=0,0,0&label=2")
+    one = client.get("/api/decode?z=0,0,0&label=1")
+    two = client.get("/api/decode?z=0,0,0&label=2")
     assert one.status_code == two.status_code == 200
     assert np.abs(_pixels(one.content).astype(int) - _pixels(two.content)).max() > 0
     assert (
-        client.get("/api/decode.png?z=0,0,0")
+        client.get("/api/decode?z=0,0,0")
         .json()["error"]
         .startswith("This conditional model needs a label")
     )
-    assert "not a class of this model" in client.get("/api/samples.png?label=7").json()["error"]
+    assert "not a class of this model" in client.get("/api/samples?label=7").json()["error"]
     # A picked image reconstructs with its own label unless told another.
-    assert client.get("/api/images/3/reconstruction.png").status_code == 200
+    assert client.get("/api/images/3/reconstruction").status_code == 200
 
 
 def test_a_port_in_use_is_refused_in_one_line(tmp_path):

@@ -127,3 +127,15 @@ def test_a_missing_converter_names_the_extra_to_install(monkeypatch):
     extra = "export-jax" if BACKEND == "jax" else "export"
     with pytest.raises(MissingExporter, match=rf"needs onnx.*pip install 'keras-vae\[{extra}\]'"):
         check_exporter("onnx")
+
+
+def test_an_endpoint_saves_and_loads_with_its_vae(tmp_path):
+    from keras_vae.export import DecoderEndpoint
+
+    vae = keras_vae.build_vae("dense", (28, 28, 1), 3, hidden_units=(16,), seed=0)
+    z = np.random.default_rng(0).normal(size=(2, 3)).astype("float32")
+    endpoint = DecoderEndpoint(vae)
+    endpoint(z)
+    endpoint.save(tmp_path / "decoder.keras")
+    loaded = keras.models.load_model(tmp_path / "decoder.keras")
+    np.testing.assert_allclose(to_numpy(loaded(z)), to_numpy(endpoint(z)), atol=1e-6)

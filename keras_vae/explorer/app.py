@@ -67,11 +67,11 @@ def create_app(space: LatentSpace) -> Starlette:
         Route("/api/info", info),
         Route("/api/scatter", scatter),
         Route("/api/images/{index}", image),
-        Route("/api/images/{index}/image.png", image_png),
-        Route("/api/images/{index}/reconstruction.png", reconstruction),
-        Route("/api/decode.png", decode),
-        Route("/api/interpolate.png", interpolate),
-        Route("/api/samples.png", samples),
+        Route("/api/images/{index}/image", image_png),
+        Route("/api/images/{index}/reconstruction", reconstruction),
+        Route("/api/decode", decode),
+        Route("/api/interpolation", interpolate),
+        Route("/api/samples", samples),
     ]
 
     async def bad_request(request: Request, error: Exception) -> Response:
