@@ -757,7 +757,8 @@ def export_command(model: Path, export_format: str, out: Path) -> None:
     except MissingExporter as error:
         raise BadInput(str(error)) from None
     vae = _load(model)
-    files = export_vae(vae, out, export_format)
+    with _user_errors():  # e.g. --out names a file
+        files = export_vae(vae, out, export_format)
     click.echo(f"wrote {files.encoder}, {files.decoder}, {files.metadata}")
 
 
