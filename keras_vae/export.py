@@ -130,6 +130,8 @@ def export_vae(vae: VAE, out: str | os.PathLike, format: str = "onnx") -> Export
     """
     check_exporter(format)
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} is a file; export writes a folder: give a new or existing one.")
     out.mkdir(parents=True, exist_ok=True)
     image_spec = keras.InputSpec(shape=(None, *vae.image_shape), dtype="float32", name="images")
     z_spec = keras.InputSpec(shape=(None, vae.latent_dim), dtype="float32", name="z")
