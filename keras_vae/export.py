@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from keras_vae.atomic_files import atomic_path
 from keras_vae.model import VAE
@@ -192,7 +193,6 @@ def _name_and_config(thing) -> dict:
 
 def _build(endpoint: keras.Model, signature: list) -> None:
     """Calls `endpoint` once on zeros, as `Model.export` needs a model that has been called."""
-    import numpy as np
 
     def zeros(spec):
         return np.zeros((1, *spec.shape[1:]), spec.dtype)

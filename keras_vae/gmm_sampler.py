@@ -130,15 +130,7 @@ class GaussianMixtureSampler:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Writes the parameters to the .npz file `path` (atomically); returns `path`."""
-        with atomic_path(path) as temporary:
-            np.savez(
-                temporary,
-                format=_FORMAT,
-                weights=self.weights,
-                means=self.means,
-                covariances=self.covariances,
-            )
-        return Path(path)
+        return _save(path, self.weights, self.means, self.covariances)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> GaussianMixtureSampler:
@@ -210,15 +202,19 @@ class ClassConditionalSampler:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Writes the mixtures, stacked along a first class axis, to the .npz file `path`."""
-        with atomic_path(path) as temporary:
-            np.savez(
-                temporary,
-                format=_FORMAT,
-                weights=np.stack([m.weights for m in self.mixtures]),
-                means=np.stack([m.means for m in self.mixtures]),
-                covariances=np.stack([m.covariances for m in self.mixtures]),
-            )
-        return Path(path)
+        return _save(
+            path,
+            np.stack([m.weights for m in self.mixtures]),
+            np.stack([m.means for m in self.mixtures]),
+            np.stack([m.covariances for m in self.mixtures]),
+        )
+
+
+def _save(path, weights: np.ndarray, means: np.ndarray, covariances: np.ndarray) -> Path:
+    """Writes a sampler's arrays to the .npz file `path` (atomically); returns `path`."""
+    with atomic_path(path) as temporary:
+        np.savez(temporary, format=_FORMAT, weights=weights, means=means, covariances=covariances)
+    return Path(path)
 
 
 def load_latent_sampler(

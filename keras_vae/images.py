@@ -1,10 +1,11 @@
 """`check_images`, the one check of images that reach keras_vae (from a user, a dataset file or
 a metric), so that a mistake gets one clear ValueError (what is wrong and how to fix it)
-instead of a backend traceback or a NaN many steps later; and `as_float_images`, the float32
-(N, H, W, C) form every loader returns."""
+instead of a backend traceback or a NaN many steps later; `as_float_images`, the float32
+(N, H, W, C) form every loader returns; and `png_bytes`, one image as a PNG file."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 import numpy as np
@@ -91,3 +92,16 @@ def as_float_images(
         range_fix="divide 0..255 images by 255, or store them as uint8",
     )
     return x.astype("float32") / 255.0 if eight_bit else x.astype("float32")
+
+
+def png_bytes(image: np.ndarray, optimize: bool = False) -> bytes:
+    """Returns one image (H, W, 1) or (H, W, 3) in [0, 1] as an 8-bit PNG file (grey for one
+    channel); `optimize` asks Pillow for its smallest file."""
+    from PIL import Image  # only where an image is encoded
+
+    pixels = np.rint(np.clip(np.asarray(image), 0.0, 1.0) * 255.0).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(
+        buffer, format="PNG", optimize=optimize
+    )
+    return buffer.getvalue()

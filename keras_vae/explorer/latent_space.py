@@ -4,7 +4,6 @@ sends. No web code here: the app only routes requests to these methods."""
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_vae.images import png_bytes
 from keras_vae.inference import decode_images, posterior_means, reconstruct_images, sample_images
 from keras_vae.model import VAE
 
@@ -67,8 +67,8 @@ class LatentSpace:
     def info(self) -> dict[str, Any]:
         """Returns what the page needs to lay itself out."""
         vae = self.vae
-        spread = np.abs(self.codes - self.center).max(axis=0) if len(self.codes) else 0
-        extent = np.abs(self.projection).max(axis=0) if len(self.codes) else np.ones(2)
+        spread = np.abs(self.codes - self.center).max(axis=0)
+        extent = np.abs(self.projection).max(axis=0)
         return {
             "latent_dim": self.latent_dim,
             "image_shape": list(vae.image_shape),
@@ -107,7 +107,7 @@ class LatentSpace:
     def image_png(self, index: int) -> bytes:
         """Returns image `index` as the page shows it."""
         self._check_index(index)
-        return to_png(self.display_images[index])
+        return png_bytes(self.display_images[index])
 
     def reconstruction_png(self, index: int, label: int | None = None) -> Decoded:
         """Returns image `index` decoded from its posterior mean (given `label`, or its own, for
@@ -167,14 +167,13 @@ class LatentSpace:
         self.reconstruction_png(0)
         self.interpolation_png(0, 0, 10, label)
         self.samples_png(36, 1.0, 0, label)
-        self.samples_png(36, 1.0, 0)
 
     def _timed(self, compute) -> Decoded:
         with self._lock:
             start = time.perf_counter()
             image = compute()
             elapsed = 1000 * (time.perf_counter() - start)
-        return Decoded(to_png(image), elapsed)
+        return Decoded(png_bytes(image), elapsed)
 
     def _labels(self, n: int, label: int | None) -> np.ndarray | None:
         if not self.vae.conditional:
@@ -224,15 +223,3 @@ def tile(images: np.ndarray, columns: int) -> np.ndarray:
         top, left = (i // columns) * (height + 1), (i % columns) * (width + 1)
         grid[top : top + height, left : left + width] = image
     return grid
-
-
-def to_png(image: np.ndarray) -> bytes:
-    """Returns an image (H, W, C) in [0, 1] as PNG bytes (grey for one channel)."""
-    from PIL import Image
-
-    pixels = np.rint(np.clip(np.asarray(image), 0.0, 1.0) * 255).astype(np.uint8)
-    if pixels.shape[-1] == 1:
-        pixels = pixels[..., 0]
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 import uvicorn
 
@@ -54,11 +55,10 @@ class ExplorerServer:
         """Serves from a background thread; returns once the port answers."""
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
-        waited = threading.Event()
         for _ in range(int(timeout / 0.05)):
             if self._server.started:
                 return self
-            waited.wait(0.05)
+            time.sleep(0.05)
         raise RuntimeError(f"The explorer did not start on {self.url} within {timeout:g} s.")
 
     def stop(self) -> None:
