@@ -129,6 +129,7 @@ def run_keras(args) -> dict:
     import keras
     from flops import training_flops_per_image
 
+    from keras_vae.framework_isolation import set_random_seed
     from keras_vae.training import TrainingConfig, build_model
 
     if args.mixed_precision:
@@ -142,7 +143,7 @@ def run_keras(args) -> dict:
         epochs=args.epochs,
         seed=args.seed,
     )
-    keras.utils.set_random_seed(args.seed)
+    set_random_seed(args.seed)
     x_train, x_test = load_data(args)
     model = build_model(config, x_train.shape[1:])
     clock = step_clock(start)

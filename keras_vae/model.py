@@ -16,6 +16,7 @@ from keras_vae.conditioning import (
     condition_images,
     one_hot_labels,
 )
+from keras_vae.framework_isolation import tensorflow_left_unimported
 from keras_vae.images import check_images
 from keras_vae.latent import LOG_VAR_RANGE, gaussian_posterior, log_normal
 from keras_vae.losses import Likelihood, LossTerm, VAEOutputs
@@ -337,6 +338,12 @@ class VAE(VAETrainer, keras.Model):
             if tracker.name in terms:
                 tracker.update_state(terms[tracker.name], sample_weight=batch_size)
         return {tracker.name: tracker.result() for tracker in self._trackers}
+
+    def save(self, filepath, *args, **kwargs):
+        """`keras.Model.save`, without the TensorFlow import Keras's serialisation adds on the
+        other backends (see `framework_isolation`)."""
+        with tensorflow_left_unimported():
+            return super().save(filepath, *args, **kwargs)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, after checking that `x` (and the validation images) are images

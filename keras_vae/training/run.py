@@ -14,6 +14,7 @@ from keras_vae.atomic_files import save_atomically
 from keras_vae.backend import Replicas
 from keras_vae.data import ImageBatches, ShardedImages, steps_per_epoch
 from keras_vae.data.binarize import binarize_stochastic
+from keras_vae.framework_isolation import set_random_seed
 from keras_vae.images import check_images
 from keras_vae.model import VAE
 from keras_vae.plots import write_run_figures
@@ -81,7 +82,7 @@ def _train(
     # In a data-parallel run every process trains; only the chief writes files.
     chief = replicas.is_chief
     _check_request(config, run, resume, overwrite, chief)
-    keras.utils.set_random_seed(config.seed)
+    set_random_seed(config.seed)
     (x_train, y_train), (x_validation, y_validation) = _training_data(config, replicas)
     split = config.validation_split is not None
     model, initial_epoch = _model_to_train(config, run, (x_train, y_train), resume, replicas)
