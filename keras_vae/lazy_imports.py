@@ -37,6 +37,7 @@ SERIALIZABLES = (
     "keras_vae.model",
     "keras_vae.hierarchical",
     "keras_vae.architectures.gated_dense",
+    "keras_vae.architectures.resampling",
     "keras_vae.losses.beta_tc",
     "keras_vae.losses.kl",
     "keras_vae.losses.likelihoods",

@@ -10,7 +10,7 @@ __all__ = ["get_architecture", "list_architectures", "register_architecture"]
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {name: ".registry" for name in __all__},
-    submodules=("blocks", "conv", "dense", "gated_dense", "registry", "resnet"),
+    submodules=("blocks", "conv", "dense", "gated_dense", "registry", "resampling", "resnet"),
 )
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""`conv`: a strided-convolution encoder and a transposed-convolution decoder."""
+"""`conv`: a convolutional encoder that halves the image at each layer, and its mirror."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from keras_vae.architectures.blocks import (
     downsampled_size,
     gaussian_head,
 )
+from keras_vae.architectures.resampling import check_resampling, downsample, upsample
 
 
 def conv(
@@ -23,6 +24,8 @@ def conv(
     kernel_size: int = 3,
     dense_units: int = 256,
     activation: str = "relu",
+    upsampling: str = "transpose",
+    downsampling: str = "strided",
 ) -> tuple[keras.Model, keras.Model]:
     """Builds a convolutional encoder (each layer halves H and W) and its transposed mirror.
 
@@ -33,17 +36,22 @@ def conv(
         kernel_size: convolution kernel size.
         dense_units: width of the dense layer between the feature map and z (0 for none).
         activation: activation of every hidden layer.
+        upsampling: how the decoder doubles H and W: `"transpose"` (stride-2 transposed
+            convolutions) or `"pixel_shuffle"` (convolution to 4x channels, depth-to-space).
+        downsampling: how the encoder halves them: `"strided"` (stride-2 convolutions) or
+            `"space_to_depth"` (space-to-depth, then a stride-1 convolution).
 
     Returns:
         `(encoder, decoder)`.
     """
     height, width, channels = check_shapes(input_shape, latent_dim)
     filters = as_tuple(filters, "filters")
+    check_resampling(upsampling, downsampling)
 
     images = keras.Input((height, width, channels))
     h = images
     for f in filters:
-        h = layers.Conv2D(f, kernel_size, strides=2, padding="same", activation=activation)(h)
+        h = downsample(h, f, kernel_size, downsampling, activation)
     h = layers.Flatten()(h)
     if dense_units:
         h = layers.Dense(dense_units, activation=activation)(h)
@@ -58,9 +66,7 @@ def conv(
     h = layers.Dense(small_h * small_w * filters[-1], activation=activation)(h)
     h = layers.Reshape((small_h, small_w, filters[-1]))(h)
     for f in reversed(filters):
-        h = layers.Conv2DTranspose(
-            f, kernel_size, strides=2, padding="same", activation=activation
-        )(h)
+        h = upsample(h, f, kernel_size, upsampling, activation)
     h = layers.Conv2D(channels, kernel_size, padding="same")(h)
     decoder = keras.Model(z, crop_to(h, height, width), name="decoder")
     return encoder, decoder

@@ -14,6 +14,7 @@ from keras_vae.architectures.blocks import (
     downsampled_size,
     gaussian_head,
 )
+from keras_vae.architectures.resampling import check_resampling, downsample, upsample
 
 
 def residual_block(x, activation: str):
@@ -31,6 +32,8 @@ def resnet(
     filters: int | Sequence[int] = (32, 64),
     blocks_per_stage: int = 1,
     activation: str = "relu",
+    upsampling: str = "transpose",
+    downsampling: str = "strided",
 ) -> tuple[keras.Model, keras.Model]:
     """Builds a residual encoder and decoder; each stage changes H and W by a factor 2.
 
@@ -40,19 +43,22 @@ def resnet(
         filters: channels of each stage, first to last.
         blocks_per_stage: residual blocks after each down-sampling (before each up-sampling).
         activation: activation inside the blocks.
+        upsampling: `"transpose"` or `"pixel_shuffle"`, as for `conv`.
+        downsampling: `"strided"` or `"space_to_depth"`, as for `conv`.
 
     Returns:
         `(encoder, decoder)`.
     """
     height, width, channels = check_shapes(input_shape, latent_dim)
     filters = as_tuple(filters, "filters")
+    check_resampling(upsampling, downsampling)
     if blocks_per_stage < 0:
         raise ValueError(f"blocks_per_stage must be >= 0, got {blocks_per_stage}.")
 
     images = keras.Input((height, width, channels))
     h = images
     for f in filters:
-        h = layers.Conv2D(f, 3, strides=2, padding="same")(h)
+        h = downsample(h, f, 3, downsampling)
         for _ in range(blocks_per_stage):
             h = residual_block(h, activation)
     h = layers.Flatten()(layers.Activation(activation)(h))
@@ -66,9 +72,7 @@ def resnet(
     for f in reversed(filters):
         for _ in range(blocks_per_stage):
             h = residual_block(h, activation)
-        h = layers.Conv2DTranspose(f, 3, strides=2, padding="same")(
-            layers.Activation(activation)(h)
-        )
+        h = upsample(layers.Activation(activation)(h), f, 3, upsampling)
     h = layers.Conv2D(channels, 3, padding="same")(layers.Activation(activation)(h))
     decoder = keras.Model(z, crop_to(h, height, width), name="decoder")
     return encoder, decoder

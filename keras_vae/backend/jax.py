@@ -13,6 +13,9 @@ from keras import StatelessScope
 from keras.utils import unpack_x_y_sample_weight
 
 from keras_vae.backend.common import Replicas
+from keras_vae.backend.xla_flags import add_xla_flags
+
+add_xla_flags()
 
 
 def inference_mode():

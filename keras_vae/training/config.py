@@ -76,6 +76,16 @@ class TrainingConfig:
     latent_layers: int | None = _field(
         None, help="hvae: stochastic layers, each of --latent-dim units [2].", min=2
     )
+    upsampling: str | None = _field(
+        None,
+        help="conv/resnet: how the decoder doubles the image [transpose].",
+        choices=(None, "transpose", "pixel_shuffle"),  # resampling.UPSAMPLING
+    )
+    downsampling: str | None = _field(
+        None,
+        help="conv/resnet: how the encoder halves the image [strided].",
+        choices=(None, "strided", "space_to_depth"),  # resampling.DOWNSAMPLING
+    )
     likelihood: str = _field(
         "bernoulli",
         help="bernoulli, gaussian (the original MSE+KL), laplace, continuous_bernoulli.",
@@ -163,13 +173,14 @@ class TrainingConfig:
             "filters": self.filters and tuple(self.filters),
             "activation": self.activation,
             "latent_layers": self.latent_layers,
+            "upsampling": self.upsampling,
+            "downsampling": self.downsampling,
         }
-        given = {name: value for name, value in given.items() if value is not None}
         takes = inspect.signature(get_architecture(self.architecture)).parameters
+        options = sorted(set(takes) & set(given))
+        given = {name: value for name, value in given.items() if value is not None}
         for name in given:
             if name not in takes:
-                options = sorted(set(takes) & {"hidden_units", "filters", "activation",
-                                               "latent_layers"})  # fmt: skip
                 raise ValueError(
                     f"--{name.replace('_', '-')} does not apply to the {self.architecture} "
                     f"architecture; it takes {', '.join(options) or 'none of these options'}."

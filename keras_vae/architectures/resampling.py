@@ -1,0 +1,101 @@
+"""Halving and doubling a feature map's height and width: the conv and resnet networks' choices.
+
+Up-sampling by 2 is a stride-2 transposed convolution (`"transpose"`), or a stride-1
+convolution to 4x the channels followed by depth-to-space (`"pixel_shuffle"`, Shi et al. 2016,
+"Real-Time Single Image and Video Super-Resolution Using an Efficient Sub-Pixel Convolutional
+Neural Network"). The two have the same receptive field per output pixel; the second is
+plain convolutions, which XLA's CPU backend runs several times faster than transposed ones.
+Down-sampling is a stride-2 convolution (`"strided"`), or space-to-depth followed by a stride-1
+convolution (`"space_to_depth"`).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+UPSAMPLING = ("transpose", "pixel_shuffle")
+DOWNSAMPLING = ("strided", "space_to_depth")
+
+
+@keras.saving.register_keras_serializable(package="keras_vae")
+class DepthToSpace(layers.Layer):
+    """(B, H, W, C * f * f) -> (B, H * f, W * f, C), as TensorFlow's `depth_to_space`: the
+    channels of one input pixel fill an f x f block, row by row."""
+
+    def __init__(self, factor: int = 2, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        f = self.factor
+        _, h, w, c = x.shape
+        x = ops.reshape(x, (-1, h, w, f, f, c // (f * f)))
+        x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(x, (-1, h * f, w * f, c // (f * f)))
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        f = self.factor
+        return (b, h * f, w * f, c // (f * f))
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package="keras_vae")
+class SpaceToDepth(layers.Layer):
+    """(B, H, W, C) -> (B, ceil(H / f), ceil(W / f), C * f * f), the inverse of
+    `DepthToSpace` (odd sizes are padded with zeros at the bottom and right, as a stride-2
+    'same' convolution pads)."""
+
+    def __init__(self, factor: int = 2, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        f = self.factor
+        _, h, w, c = x.shape
+        pad_h, pad_w = -h % f, -w % f
+        if pad_h or pad_w:
+            x = ops.pad(x, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)))
+        h, w = (h + pad_h) // f, (w + pad_w) // f
+        x = ops.reshape(x, (-1, h, f, w, f, c))
+        x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(x, (-1, h, w, f * f * c))
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        f = self.factor
+        return (b, -(-h // f), -(-w // f), c * f * f)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+def check_resampling(upsampling: str, downsampling: str) -> None:
+    """Raises a ValueError naming the choices if either is not one of them."""
+    if upsampling not in UPSAMPLING:
+        raise ValueError(f"upsampling must be one of {UPSAMPLING}, got {upsampling!r}.")
+    if downsampling not in DOWNSAMPLING:
+        raise ValueError(f"downsampling must be one of {DOWNSAMPLING}, got {downsampling!r}.")
+
+
+def upsample(x, filters: int, kernel_size: int, how: str, activation: str | None = None):
+    """Returns x with twice its height and width and `filters` channels."""
+    if how == "transpose":
+        return layers.Conv2DTranspose(
+            filters, kernel_size, strides=2, padding="same", activation=activation
+        )(x)
+    x = layers.Conv2D(4 * filters, kernel_size, padding="same", activation=activation)(x)
+    return DepthToSpace(2)(x)
+
+
+def downsample(x, filters: int, kernel_size: int, how: str, activation: str | None = None):
+    """Returns x with half its height and width (rounded up) and `filters` channels."""
+    if how == "strided":
+        return layers.Conv2D(
+            filters, kernel_size, strides=2, padding="same", activation=activation
+        )(x)
+    x = SpaceToDepth(2)(x)
+    return layers.Conv2D(filters, kernel_size, padding="same", activation=activation)(x)
