@@ -1,15 +1,19 @@
-"""Compares keras_vae's training speed on each installed Keras backend with a plain PyTorch loop
-and with the machine's matrix-multiply limit.
+"""Compares keras_vae's training speed on each installed Keras backend with a plain PyTorch loop,
+with the plainest Keras model of the same dense network, and with the machine's matrix-multiply
+limit.
 
     python benchmarks/compare_backends.py [--architectures dense,conv,resnet] [--epochs N]
-        [--batch-size B] [--train-images N] [--mixed-precision] [--data mnist.npz] [--out DIR]
+        [--batch-size B] [--train-images N] [--mixed-precision] [--pixel-shuffle] [--pairs N]
+        [--data mnist.npz] [--out DIR]
     python benchmarks/compare_backends.py --quick --out /tmp/bench   # < 2 minutes
 
 Each run is its own subprocess (a Keras backend is fixed at import), on the same MNIST images
 (grey levels in [0, 1], Bernoulli likelihood on logits + KL, Adam 1e-3). Per run: steady-state
 training images/s (median of the epochs after the first, which compiles), seconds from the start
 to the end of the first training step, peak resident memory, test negative ELBO after training,
-and the ratios to the plain PyTorch loop and to the GEMM bound (see `flops.py`). Writes
+and the ratios to the plain PyTorch loop and to the GEMM bound (see `flops.py`). For dense,
+each backend also trains `plain_keras.py`'s model, alternating with keras_vae `--pairs` times;
+its rows give the median images/s and keras_vae's the median of the pairs' ratios. Writes
 `DIR/results.md` (also printed), `DIR/results.json` and `DIR/throughput.png`.
 """
 
@@ -49,6 +53,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--test-images", type=int, default=10000)
     parser.add_argument("--mixed-precision", action="store_true", help="add bf16 rows")
+    parser.add_argument(
+        "--pixel-shuffle",
+        action="store_true",
+        help="add conv and resnet rows with upsampling=pixel_shuffle",
+    )
+    parser.add_argument(
+        "--pairs", type=int, default=1, help="dense: keras_vae / plain Keras runs per backend"
+    )
     parser.add_argument("--data", default=None, help="mnist.npz (found as load_mnist finds it)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="benchmark_results")
@@ -58,8 +70,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="smoke run: 2 epochs on 1,024 images, dense and conv unless --architectures",
     )
     # Internal: run one measurement in this process and write its JSON.
-    parser.add_argument("--worker", choices=("keras", "plain-pytorch", "gemm"), help="internal")
+    parser.add_argument(
+        "--worker", choices=("keras", "plain-keras", "plain-pytorch", "gemm"), help="internal"
+    )
     parser.add_argument("--architecture", help="internal")
+    parser.add_argument("--upsampling", help="internal")
     parser.add_argument("--result", help="internal")
     args = parser.parse_args(argv)
     if args.quick:
@@ -68,6 +83,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.architectures = args.architectures or ",".join(NETWORKS)
     if args.epochs < 2:
         parser.error("--epochs must be at least 2: the first epoch compiles and is not timed.")
+    if args.pairs < 1:
+        parser.error("--pairs must be at least 1.")
     try:
         args.train_images = images_per_architecture(args.train_images)
     except ValueError:
@@ -139,6 +156,7 @@ def run_keras(args) -> dict:
         architecture=args.architecture,
         latent_dim=network["latent_dim"],
         hidden_units=network.get("hidden_units"),
+        upsampling=args.upsampling,
         batch_size=args.batch_size,
         epochs=args.epochs,
         seed=args.seed,
@@ -165,6 +183,34 @@ def run_keras(args) -> dict:
         "version": f"keras {keras.__version__}, {keras.backend.backend()} {_backend_version()}",
         "jit_compile": bool(model.jit_compile),
         "steps_per_execution": int(model.steps_per_execution),
+    }
+
+
+def run_plain_keras(args) -> dict:
+    """Trains `plain_keras.py`'s model of the dense network on this process's backend."""
+    start = time.perf_counter()
+    import keras
+    import plain_keras
+
+    from keras_vae.framework_isolation import set_random_seed
+
+    set_random_seed(args.seed)
+    x_train, x_test = load_data(args)
+    network = NETWORKS[args.architecture]
+    result = plain_keras.run(
+        x_train,
+        x_test,
+        network["latent_dim"],
+        network["hidden_units"],
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        clock=step_clock(start),
+    )
+    return {
+        **result,
+        "device": _keras_device(),
+        "version": f"keras {keras.__version__}, {keras.backend.backend()} {_backend_version()}",
     }
 
 
@@ -225,7 +271,12 @@ def worker(args) -> None:
     """Runs one measurement and writes it, with this process's peak RSS, to `args.result`."""
     from memory import peak_rss_mb
 
-    run = {"keras": run_keras, "plain-pytorch": run_plain_pytorch, "gemm": run_gemm}
+    run = {
+        "keras": run_keras,
+        "plain-keras": run_plain_keras,
+        "plain-pytorch": run_plain_pytorch,
+        "gemm": run_gemm,
+    }
     result = run[args.worker](args)
     result["peak_rss_mb"] = peak_rss_mb()
     Path(args.result).write_text(json.dumps(result))
@@ -235,7 +286,7 @@ def worker(args) -> None:
 
 
 def spawn(args, worker_kind: str, backend: str | None = None, architecture: str | None = None,
-          mixed_precision: bool = False) -> dict:  # fmt: skip
+          mixed_precision: bool = False, upsampling: str | None = None) -> dict:  # fmt: skip
     """Runs one worker subprocess; returns its result, or {"error": ...} if it failed."""
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
@@ -244,7 +295,8 @@ def spawn(args, worker_kind: str, backend: str | None = None, architecture: str 
         command += ["--seed", str(args.seed)]
         images = ",".join(f"{k}={v}" for k, v in args.train_images.items())
         command += ["--train-images", images, "--test-images", str(args.test_images)]
-        for flag, value in (("--data", args.data), ("--architecture", architecture)):
+        flags = (("--data", args.data), ("--architecture", architecture))
+        for flag, value in (*flags, ("--upsampling", upsampling)):
             if value is not None:
                 command += [flag, str(value)]
         if args.quick:
@@ -271,6 +323,59 @@ def summarise(run: dict, images: int, bound: float | None, baseline: float | Non
     return run
 
 
+def backend_runs(args, backend: str, architecture: str) -> list[dict]:
+    """Runs keras_vae on one backend (and, for dense, the plain Keras model, alternating with
+    it `--pairs` times); returns one entry per runner, each with its list of `runs`."""
+    variants = [("", False, None)]
+    if args.mixed_precision:
+        variants.append((" bf16", True, None))
+    if args.pixel_shuffle and architecture in ("conv", "resnet"):
+        variants.append((" pixel_shuffle", False, "pixel_shuffle"))
+    entries = []
+    for suffix, mixed, upsampling in variants:
+        paired = architecture == "dense" and not mixed
+        keras_vae_runs, plain_runs = [], []
+        for _ in range(args.pairs if paired else 1):
+            print(f"[{architecture}] keras_vae {backend}{suffix} ...", file=sys.stderr, flush=True)
+            keras_vae_runs.append(spawn(args, "keras", backend, architecture, mixed, upsampling))
+            if paired:
+                print(f"[{architecture}] plain Keras {backend} ...", file=sys.stderr, flush=True)
+                plain_runs.append(spawn(args, "plain-keras", backend, architecture))
+        entries.append({"runner": f"keras_vae {backend}{suffix}", "backend": backend,
+                        "runs": keras_vae_runs})  # fmt: skip
+        if plain_runs:
+            entries.append({"runner": f"plain Keras {backend}", "backend": backend,
+                            "runs": plain_runs})  # fmt: skip
+    return entries
+
+
+def median_run(runs: list[dict]) -> dict:
+    """Returns the run of median speed (the slower of the middle two), with every run's
+    images/s as `repeats`; a failed run if any failed."""
+    failed = [r for r in runs if "error" in r]
+    if failed:
+        return failed[0]
+    ordered = sorted(runs, key=lambda r: r["images_per_second"])
+    median = dict(ordered[(len(ordered) - 1) // 2])
+    median["repeats"] = [r["images_per_second"] for r in runs]  # in the order they ran
+    return median
+
+
+def add_plain_keras_ratios(rows: list[dict]) -> None:
+    """Sets `vs_plain_keras` on each keras_vae row that has a plain Keras row of its backend:
+    the median over the interleaved pairs of keras_vae's images/s over plain Keras's."""
+    plain = {r["backend"]: r for r in rows if r["runner"].startswith("plain Keras")}
+    for row in rows:
+        other = plain.get(row["backend"])
+        if not row["runner"].startswith("keras_vae") or other is None or "error" in row:
+            continue
+        if "error" in other or " " in row["runner"].removeprefix("keras_vae "):
+            continue  # the pairs are the plain-float32, default-network rows
+        ratios = [a / b for a, b in zip(row["repeats"], other["repeats"], strict=True)]
+        row["vs_plain_keras"] = statistics.median(ratios)
+        row["plain_keras_ratios"] = ratios
+
+
 def compare(args) -> dict:
     """Runs every measurement and returns them with the machine's description."""
     installed = [b for b in args.backends.split(",") if importlib.util.find_spec(b)]
@@ -285,7 +390,15 @@ def compare(args) -> dict:
         },
         "settings": {
             k: getattr(args, k)
-            for k in ("epochs", "batch_size", "train_images", "test_images", "seed", "quick")
+            for k in (
+                "epochs",
+                "batch_size",
+                "train_images",
+                "test_images",
+                "seed",
+                "quick",
+                "pairs",
+            )  # fmt: skip
         },
         "gemm": gemm,
         "runs": [],
@@ -298,12 +411,9 @@ def compare(args) -> dict:
         baseline = spawn(args, "plain-pytorch", architecture=architecture) if have_torch else None
         keras_runs = []
         for backend in installed:
-            for mixed in (False, True) if args.mixed_precision else (False,):
-                label = backend + (" bf16" if mixed else "")
-                print(f"[{architecture}] keras_vae {label} ...", file=sys.stderr, flush=True)
-                run = spawn(args, "keras", backend, architecture, mixed)
-                keras_runs.append({"runner": f"keras_vae {label}", "backend": backend, **run})
-        flops = next((r["flops_per_image"] for r in keras_runs if "flops_per_image" in r), None)
+            keras_runs += backend_runs(args, backend, architecture)
+        runs = [run for entry in keras_runs for run in entry["runs"]]
+        flops = next((r["flops_per_image"] for r in runs if "flops_per_image" in r), None)
         bound = gemm.get("gflops", 0) * 1e9 / flops if flops and "error" not in gemm else None
         baseline_speed = None
         rows = []
@@ -312,7 +422,10 @@ def compare(args) -> dict:
             baseline_speed = baseline.get("images_per_second")
             baseline["vs_plain_pytorch"] = 1.0 if baseline_speed else None
             rows.append({"runner": "plain PyTorch loop", "backend": "torch", **baseline})
-        rows += [summarise(r, train_images, bound, baseline_speed) for r in keras_runs]
+        for run in keras_runs:
+            repeats = [summarise(r, train_images, bound, baseline_speed) for r in run.pop("runs")]
+            rows.append({**run, **median_run(repeats)})
+        add_plain_keras_ratios(rows)
         for row in rows:
             row["architecture"] = architecture
             row["gemm_bound_images_per_second"] = bound
@@ -334,9 +447,9 @@ def markdown(results: dict) -> str:
         ),
         f"Settings: {json.dumps(results['settings'])}.",
         "",
-        "| architecture | runner | train img/s | × plain PyTorch | × GEMM bound | first step (s) "
-        "| peak RSS (MB) | test −ELBO (nats) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| architecture | runner | train img/s | × plain PyTorch | × plain Keras | × GEMM bound "
+        "| first step (s) | peak RSS (MB) | test −ELBO (nats) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in results["runs"]:
         if "error" in row:
@@ -344,7 +457,8 @@ def markdown(results: dict) -> str:
             continue
         lines.append(
             f"| {row['architecture']} | {row['runner']} | {row['images_per_second']:,.0f} "
-            f"| {_ratio(row.get('vs_plain_pytorch'))} | {_ratio(row.get('vs_gemm_bound'))} "
+            f"| {_ratio(row.get('vs_plain_pytorch'))} | {_ratio(row.get('vs_plain_keras'))} "
+            f"| {_ratio(row.get('vs_gemm_bound'))} "
             f"| {row['first_step_seconds']:.1f} | {row['peak_rss_mb']:,.0f} "
             f"| {row['test_negative_elbo']:.2f} |"
         )
@@ -353,7 +467,8 @@ def markdown(results: dict) -> str:
     lines.append(
         "GEMM bound (img/s): "
         + ", ".join(f"{a} {b:,.0f}" if b else f"{a} n/a" for a, b in bounds.items())
-        + ". Each timed value is the median of the epochs after the first."
+        + ". Each timed value is the median of the epochs after the first; rows run "
+        "several times give the median run, and × plain Keras is the median of the pairs' ratios."
     )
     return "\n".join(lines) + "\n"
 

@@ -28,13 +28,13 @@ def test_quick_run_writes_table_json_and_chart(tmp_path):
     out = tmp_path / "bench"
     command = [sys.executable, str(SCRIPT), "--quick", "--backends", backend]
     command += ["--architectures", "dense", "--data", str(tmp_path / "mnist.npz")]
-    command += ["--out", str(out)]
+    command += ["--out", str(out), "--pairs", "2"]
     done = subprocess.run(command, env=backend_env(), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
 
     results = json.loads((out / "results.json").read_text())
     runners = [run["runner"] for run in results["runs"]]
-    expected = [f"keras_vae {backend}"]
+    expected = [f"keras_vae {backend}", f"plain Keras {backend}"]
     if importlib.util.find_spec("torch"):
         expected.insert(0, "plain PyTorch loop")
     assert runners == expected
@@ -47,7 +47,13 @@ def test_quick_run_writes_table_json_and_chart(tmp_path):
         assert run["peak_rss_mb"] > 50
         # Below 784 log 2 = 543 nats, what uniform-grey predictions score.
         assert 0 < run["test_negative_elbo"] < 543
-    keras_run = results["runs"][-1]
+    keras_run, plain_keras = results["runs"][-2:]
+    # Two interleaved pairs: each row is its median run, the ratio the median of the pairs'.
+    assert len(keras_run["repeats"]) == len(plain_keras["repeats"]) == 2
+    assert keras_run["images_per_second"] == min(keras_run["repeats"])
+    ratios = [a / b for a, b in zip(keras_run["repeats"], plain_keras["repeats"], strict=True)]
+    assert keras_run["vs_plain_keras"] == pytest.approx(sum(ratios) / 2)
+    assert 90 < plain_keras["test_negative_elbo"] < 543
     # The ratio to the GEMM bound, as the script defines it; not bounded by 1 here, since a
     # GEMM timed while other tests load the cores can come out slower than the model.
     bound = results["gemm"]["gflops"] * 1e9 / keras_run["flops_per_image"]
