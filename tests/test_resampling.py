@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import keras_vae
-from keras_vae.architectures.resampling import DepthToSpace, SpaceToDepth
+from keras_vae.architectures.resampling import DepthToSpace, SpaceToDepth, upsample
 from keras_vae.backend.xla_flags import FLAGS, merged_xla_flags
 from keras_vae.training import TrainingConfig
 from tests.helpers import backend_env, synthetic_images, to_numpy
@@ -147,3 +147,30 @@ def test_jax_runs_start_with_the_flags_merged_into_xla_flags(user, opt_out, want
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == want
+
+
+def test_pixel_shuffle_computes_what_a_transposed_convolution_computes():
+    # Output pixel o of a stride-2 'same' 3x3 transposed convolution adds input i through
+    # kernel tap o - 2i (checked against Keras's own layer below); the pixel shuffle's phase
+    # (py, px) reads inputs (m - 1 + dy, n - 1 + dx), so its tap (dy, dx) is the transposed
+    # kernel's (py + 2 - 2 dy, px + 2 - 2 dx) where that lies in 0..2.
+    rng = np.random.default_rng(0)
+    c_in, c_out = 3, 2
+    x = rng.normal(size=(2, 5, 4, c_in)).astype("float32")
+    transposed = keras.layers.Conv2DTranspose(c_out, 3, strides=2, padding="same")
+    transposed.build(x.shape)
+    kernel = rng.normal(size=(3, 3, c_out, c_in)).astype("float32")
+    bias = rng.normal(size=c_out).astype("float32")
+    transposed.set_weights([kernel, bias])
+
+    images = keras.Input(x.shape[1:])
+    shuffle = keras.Model(images, upsample(images, c_out, 3, "pixel_shuffle"))
+    conv = next(layer for layer in shuffle.layers if isinstance(layer, keras.layers.Conv2D))
+    sub_pixel = np.zeros((2, 2, c_in, 4 * c_out), "float32")
+    for py, px, dy, dx in np.ndindex(2, 2, 2, 2):
+        ky, kx = py + 2 - 2 * dy, px + 2 - 2 * dx
+        if ky <= 2 and kx <= 2:
+            phase = (py * 2 + px) * c_out
+            sub_pixel[dy, dx, :, phase : phase + c_out] = kernel[ky, kx].T
+    conv.set_weights([sub_pixel, np.tile(bias, 4)])
+    np.testing.assert_allclose(to_numpy(shuffle(x)), to_numpy(transposed(x)), rtol=1e-5, atol=1e-5)

@@ -1,12 +1,16 @@
 """Halving and doubling a feature map's height and width: the conv and resnet networks' choices.
 
-Up-sampling by 2 is a stride-2 transposed convolution (`"transpose"`), or a stride-1
-convolution to 4x the channels followed by depth-to-space (`"pixel_shuffle"`, Shi et al. 2016,
-"Real-Time Single Image and Video Super-Resolution Using an Efficient Sub-Pixel Convolutional
-Neural Network"). The two have the same receptive field per output pixel; the second is
-plain convolutions, which XLA's CPU backend runs several times faster than transposed ones.
-Down-sampling is a stride-2 convolution (`"strided"`), or space-to-depth followed by a stride-1
-convolution (`"space_to_depth"`).
+Up-sampling by 2 is a stride-2 transposed convolution with a k x k kernel (`"transpose"`), or a
+stride-1 convolution with a ceil(k/2) x ceil(k/2) kernel to 4x the channels followed by
+depth-to-space (`"pixel_shuffle"`; Shi et al. 2016, "Real-Time Single Image and Video
+Super-Resolution Using an Efficient Sub-Pixel Convolutional Neural Network"), padded before
+so that, for k = 3, both make output pixels (2i, 2j)..(2i+1, 2j+1) from input pixels
+(i-1, j-1)..(i, j): the second then computes every map the first can, each of the four output
+phases with its own 2 x 2 kernel (tests/test_resampling.py maps one onto the other). The second
+is plain convolutions, which XLA's CPU backend runs several times faster than transposed ones;
+on the other backends it is the slower one.
+Down-sampling is a stride-2 convolution (`"strided"`), or space-to-depth followed by a
+stride-1 convolution (`"space_to_depth"`).
 """
 
 from __future__ import annotations
@@ -87,7 +91,11 @@ def upsample(x, filters: int, kernel_size: int, how: str, activation: str | None
         return layers.Conv2DTranspose(
             filters, kernel_size, strides=2, padding="same", activation=activation
         )(x)
-    x = layers.Conv2D(4 * filters, kernel_size, padding="same", activation=activation)(x)
+    sub_pixel_kernel = (kernel_size + 1) // 2
+    # Keras's "same" would pad an even kernel after the pixel, shifting the image by one.
+    pad = sub_pixel_kernel - 1
+    x = layers.ZeroPadding2D(((pad, 0), (pad, 0)))(x)
+    x = layers.Conv2D(4 * filters, sub_pixel_kernel, activation=activation)(x)
     return DepthToSpace(2)(x)
 
 
