@@ -27,7 +27,7 @@ def conv(
     upsampling: str = "transpose",
     downsampling: str = "strided",
 ) -> tuple[keras.Model, keras.Model]:
-    """Builds a convolutional encoder (each layer halves H and W) and its transposed mirror.
+    """Builds a convolutional encoder (each layer halves H and W) and its mirror image.
 
     Args:
         input_shape: (height, width, channels); any size, the decoder crops back to it.

@@ -22,14 +22,21 @@ UPSAMPLING = ("transpose", "pixel_shuffle")
 DOWNSAMPLING = ("strided", "space_to_depth")
 
 
-@keras.saving.register_keras_serializable(package="keras_vae")
-class DepthToSpace(layers.Layer):
-    """(B, H, W, C * f * f) -> (B, H * f, W * f, C), as TensorFlow's `depth_to_space`: the
-    channels of one input pixel fill an f x f block, row by row."""
+class _BlockRearrangement(layers.Layer):
+    """Base of the layers that move f x f blocks of pixels to channels or back."""
 
     def __init__(self, factor: int = 2, **kwargs) -> None:
         super().__init__(**kwargs)
         self.factor = factor
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package="keras_vae")
+class DepthToSpace(_BlockRearrangement):
+    """(B, H, W, C * f * f) -> (B, H * f, W * f, C), as TensorFlow's `depth_to_space`: the
+    channels of one input pixel fill an f x f block, row by row."""
 
     def call(self, x):
         f = self.factor
@@ -43,19 +50,12 @@ class DepthToSpace(layers.Layer):
         f = self.factor
         return (b, h * f, w * f, c // (f * f))
 
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor}
-
 
 @keras.saving.register_keras_serializable(package="keras_vae")
-class SpaceToDepth(layers.Layer):
+class SpaceToDepth(_BlockRearrangement):
     """(B, H, W, C) -> (B, ceil(H / f), ceil(W / f), C * f * f), the inverse of
     `DepthToSpace` (odd sizes are padded with zeros at the bottom and right, as a stride-2
     'same' convolution pads)."""
-
-    def __init__(self, factor: int = 2, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.factor = factor
 
     def call(self, x):
         f = self.factor
@@ -72,9 +72,6 @@ class SpaceToDepth(layers.Layer):
         b, h, w, c = input_shape
         f = self.factor
         return (b, -(-h // f), -(-w // f), c * f * f)
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor}
 
 
 def check_resampling(upsampling: str, downsampling: str) -> None:
