@@ -1,5 +1,6 @@
 """The conv and resnet networks' up- and down-sampling choices, and the XLA flags for JAX."""
 
+import dataclasses
 import subprocess
 import sys
 
@@ -8,9 +9,16 @@ import numpy as np
 import pytest
 
 import keras_vae
-from keras_vae.architectures.resampling import DepthToSpace, SpaceToDepth, upsample
+from keras_vae.architectures.resampling import (
+    DOWNSAMPLING,
+    UPSAMPLING,
+    DepthToSpace,
+    SpaceToDepth,
+    upsample,
+)
 from keras_vae.backend.xla_flags import FLAGS, merged_xla_flags
 from keras_vae.training import TrainingConfig
+from keras_vae.training.config import option_of
 from tests.helpers import backend_env, synthetic_images, to_numpy
 
 CHOICES = [
@@ -174,3 +182,10 @@ def test_pixel_shuffle_computes_what_a_transposed_convolution_computes():
             sub_pixel[dy, dx, :, phase : phase + c_out] = kernel[ky, kx].T
     conv.set_weights([sub_pixel, np.tile(bias, 4)])
     np.testing.assert_allclose(to_numpy(shuffle(x)), to_numpy(transposed(x)), rtol=1e-5, atol=1e-5)
+
+
+def test_the_train_options_offer_the_architectures_choices():
+    # config.py spells the choices out so that `keras-vae train --help` loads no backend.
+    fields = {f.name: option_of(f) for f in dataclasses.fields(TrainingConfig)}
+    assert fields["upsampling"].choices == (None, *UPSAMPLING)
+    assert fields["downsampling"].choices == (None, *DOWNSAMPLING)
