@@ -16,6 +16,7 @@ from keras_vae.conditioning import (
     condition_images,
     one_hot_labels,
 )
+from keras_vae.epoch_means import EpochMeans
 from keras_vae.framework_isolation import tensorflow_left_unimported
 from keras_vae.images import check_images
 from keras_vae.latent import LOG_VAR_RANGE, gaussian_posterior, log_normal
@@ -131,7 +132,7 @@ class VAE(VAETrainer, keras.Model):
             names.append(REGULARIZATION)
         if REGULARIZATION in names or any(term.changes_objective for term in self.loss_terms):
             names.append("objective")
-        self._trackers = [keras.metrics.Mean(name=name) for name in names]
+        self._epoch_means = EpochMeans(names)
         self.built = True
 
     def _check_networks(self, encoder: keras.Model, decoder: keras.Model) -> None:
@@ -157,7 +158,21 @@ class VAE(VAETrainer, keras.Model):
 
     @property
     def metrics(self) -> list[keras.metrics.Metric]:
-        return list(self._trackers)
+        return [self._epoch_means]
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """The names of the logs' scalars: `loss`, then each loss term's, as Keras lists one
+        per metric."""
+        return list(self._epoch_means.names)
+
+    def _flatten_metrics_in_order(self, logs: dict) -> Any:
+        # Keras's lists each metric's name, which for one metric of several scalars would put
+        # them in sorted order; evaluate() and train_on_batch() give them in the logs' order.
+        names = self.metrics_names
+        return [logs[n] for n in names if n in logs] + [
+            logs[k] for k in sorted(logs) if k not in names
+        ]
 
     def compute_loss_terms(
         self, x: Any, training: bool = False, epsilon: Any = None, labels: Any = None
@@ -332,12 +347,10 @@ class VAE(VAETrainer, keras.Model):
 
     def update_metrics(self, terms: dict, batch_size: Any) -> dict:
         """Adds a batch's terms to the epoch means; returns the current means as logs."""
-        for tracker in self._trackers:
-            # A layer that calls add_loss without a declared regulariser is still minimised,
-            # though not reported on its own.
-            if tracker.name in terms:
-                tracker.update_state(terms[tracker.name], sample_weight=batch_size)
-        return {tracker.name: tracker.result() for tracker in self._trackers}
+        # A layer that calls add_loss without a declared regulariser is still minimised, though
+        # not reported on its own: `terms` may hold more than the means.
+        self._epoch_means.update_state(terms, sample_weight=batch_size)
+        return self._epoch_means.result()
 
     def save(self, filepath, *args, **kwargs):
         """`keras.Model.save`, without the TensorFlow import Keras's serialisation adds on the
