@@ -3,7 +3,7 @@ with the plainest Keras model of the same dense network, and with the machine's 
 limit.
 
     python benchmarks/compare_backends.py [--architectures dense,conv,resnet] [--epochs N]
-        [--batch-size B] [--train-images N] [--mixed-precision] [--pixel-shuffle] [--pairs N]
+        [--batch-size B] [--train-images N] [--mixed-precision] [--upsamplings A,B] [--pairs N]
         [--data mnist.npz] [--out DIR]
     python benchmarks/compare_backends.py --quick --out /tmp/bench   # < 2 minutes
 
@@ -54,9 +54,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--test-images", type=int, default=10000)
     parser.add_argument("--mixed-precision", action="store_true", help="add bf16 rows")
     parser.add_argument(
-        "--pixel-shuffle",
-        action="store_true",
-        help="add conv and resnet rows with upsampling=pixel_shuffle",
+        "--upsamplings",
+        type=lambda text: [u for u in text.split(",") if u],
+        default=[],
+        help="conv/resnet: a row per choice, e.g. transpose,pixel_shuffle (default: one row, "
+        "each backend's default)",
     )
     parser.add_argument(
         "--pairs", type=int, default=1, help="dense: keras_vae / plain Keras runs per backend"
@@ -327,10 +329,10 @@ def backend_runs(args, backend: str, architecture: str) -> list[dict]:
     """Runs keras_vae on one backend (and, for dense, the plain Keras model, alternating with
     it `--pairs` times); returns one entry per runner, each with its list of `runs`."""
     variants = [("", False, None)]
+    if args.upsamplings and architecture in ("conv", "resnet"):
+        variants = [(f" {u}", False, u) for u in args.upsamplings]
     if args.mixed_precision:
         variants.append((" bf16", True, None))
-    if args.pixel_shuffle and architecture in ("conv", "resnet"):
-        variants.append((" pixel_shuffle", False, "pixel_shuffle"))
     entries = []
     for suffix, mixed, upsampling in variants:
         paired = architecture == "dense" and not mixed

@@ -84,6 +84,17 @@ def test_every_resampling_choice_builds_for_any_image_shape(name, shape, upsampl
 
 
 @pytest.mark.parametrize("name", ["conv", "resnet"])
+def test_the_default_upsampling_is_the_faster_one_on_this_backend(name):
+    # Measured (README "Speed"): sub-pixel convolutions on JAX, transposed ones elsewhere.
+    expected = DepthToSpace if keras.backend.backend() == "jax" else keras.layers.Conv2DTranspose
+    _, decoder = keras_vae.get_architecture(name)((28, 28, 1), 5)
+    kinds = {type(layer) for layer in decoder.layers}
+    assert expected in kinds
+    assert not kinds & ({DepthToSpace, keras.layers.Conv2DTranspose} - {expected})
+    assert TrainingConfig(architecture=name).architecture_kwargs() == {}  # the network decides
+
+
+@pytest.mark.parametrize("name", ["conv", "resnet"])
 def test_a_pixel_shuffle_model_learns_and_round_trips_through_a_keras_file(tmp_path, name):
     x = synthetic_images(128)
     vae = keras_vae.build_vae(

@@ -24,7 +24,7 @@ def conv(
     kernel_size: int = 3,
     dense_units: int = 256,
     activation: str = "relu",
-    upsampling: str = "transpose",
+    upsampling: str = "auto",
     downsampling: str = "strided",
 ) -> tuple[keras.Model, keras.Model]:
     """Builds a convolutional encoder (each layer halves H and W) and its mirror image.
@@ -37,7 +37,8 @@ def conv(
         dense_units: width of the dense layer between the feature map and z (0 for none).
         activation: activation of every hidden layer.
         upsampling: how the decoder doubles H and W: `"transpose"` (stride-2 transposed
-            convolutions) or `"pixel_shuffle"` (convolution to 4x channels, depth-to-space).
+            convolutions), `"pixel_shuffle"` (convolution to 4x channels, depth-to-space) or
+            `"auto"`, the faster on this backend (pixel_shuffle on JAX, else transpose).
         downsampling: how the encoder halves them: `"strided"` (stride-2 convolutions) or
             `"space_to_depth"` (space-to-depth, then a stride-1 convolution).
 

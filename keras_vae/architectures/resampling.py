@@ -11,6 +11,12 @@ is plain convolutions, which XLA's CPU backend runs several times faster than tr
 on the other backends it is the slower one.
 Down-sampling is a stride-2 convolution (`"strided"`), or space-to-depth followed by a
 stride-1 convolution (`"space_to_depth"`).
+
+The default up-sampling, `"auto"`, is the faster of the two on the backend that builds the
+network: `pixel_shuffle` on JAX (conv 4.0x, resnet 2.6x the images/s of `transpose` on a CPU,
+with test -ELBO after 10 epochs within 0.3 nats; README "Speed"), `transpose` on TensorFlow
+and PyTorch (as fast or faster there). A saved network holds the layers it was built with, so
+it loads and scores the same on every backend.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-UPSAMPLING = ("transpose", "pixel_shuffle")
+UPSAMPLING = ("auto", "transpose", "pixel_shuffle")
 DOWNSAMPLING = ("strided", "space_to_depth")
 
 
@@ -82,9 +88,16 @@ def check_resampling(upsampling: str, downsampling: str) -> None:
         raise ValueError(f"downsampling must be one of {DOWNSAMPLING}, got {downsampling!r}.")
 
 
+def resolve_upsampling(how: str) -> str:
+    """Returns the up-sampling `how` names: "auto" is the faster one on this Keras backend."""
+    if how != "auto":
+        return how
+    return "pixel_shuffle" if keras.backend.backend() == "jax" else "transpose"
+
+
 def upsample(x, filters: int, kernel_size: int, how: str, activation: str | None = None):
     """Returns x with twice its height and width and `filters` channels."""
-    if how == "transpose":
+    if resolve_upsampling(how) == "transpose":
         return layers.Conv2DTranspose(
             filters, kernel_size, strides=2, padding="same", activation=activation
         )(x)

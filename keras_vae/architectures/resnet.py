@@ -32,7 +32,7 @@ def resnet(
     filters: int | Sequence[int] = (32, 64),
     blocks_per_stage: int = 1,
     activation: str = "relu",
-    upsampling: str = "transpose",
+    upsampling: str = "auto",
     downsampling: str = "strided",
 ) -> tuple[keras.Model, keras.Model]:
     """Builds a residual encoder and decoder; each stage changes H and W by a factor 2.
@@ -43,7 +43,7 @@ def resnet(
         filters: channels of each stage, first to last.
         blocks_per_stage: residual blocks after each down-sampling (before each up-sampling).
         activation: activation inside the blocks.
-        upsampling: `"transpose"` or `"pixel_shuffle"`, as for `conv`.
+        upsampling: `"auto"`, `"transpose"` or `"pixel_shuffle"`, as for `conv`.
         downsampling: `"strided"` or `"space_to_depth"`, as for `conv`.
 
     Returns:

@@ -78,8 +78,9 @@ class TrainingConfig:
     )
     upsampling: str | None = _field(
         None,
-        help="conv/resnet: how the decoder doubles the image [transpose].",
-        choices=(None, "transpose", "pixel_shuffle"),  # resampling.UPSAMPLING
+        help="conv/resnet: how the decoder doubles the image: transpose, pixel_shuffle [auto: "
+        "pixel_shuffle on JAX, transpose elsewhere].",
+        choices=(None, "auto", "transpose", "pixel_shuffle"),  # resampling.UPSAMPLING
     )
     downsampling: str | None = _field(
         None,
