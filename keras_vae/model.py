@@ -167,8 +167,8 @@ class VAE(VAETrainer, keras.Model):
         return list(self._epoch_means.names)
 
     def _flatten_metrics_in_order(self, logs: dict) -> Any:
-        # Keras's lists each metric's name, which for one metric of several scalars would put
-        # them in sorted order; evaluate() and train_on_batch() give them in the logs' order.
+        # Keras orders the list by its metrics' names, which would put the scalars of one
+        # metric in sorted order: evaluate() and train_on_batch() keep `metrics_names`'.
         names = self.metrics_names
         return [logs[n] for n in names if n in logs] + [
             logs[k] for k in sorted(logs) if k not in names
