@@ -15,7 +15,7 @@ stride-1 convolution (`"space_to_depth"`).
 The default up-sampling, `"auto"`, is the faster of the two on the backend that builds the
 network: `pixel_shuffle` on JAX (conv 4.0x, resnet 2.6x the images/s of `transpose` on a CPU,
 with test -ELBO after 10 epochs within 0.3 nats; README "Speed"), `transpose` on TensorFlow
-and PyTorch (as fast or faster there). A saved network holds the layers it was built with, so
+and PyTorch (faster there, or within 6%). A saved network holds the layers it was built with, so
 it loads and scores the same on every backend.
 """
 
