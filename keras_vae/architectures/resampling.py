@@ -13,10 +13,10 @@ Down-sampling is a stride-2 convolution (`"strided"`), or space-to-depth followe
 stride-1 convolution (`"space_to_depth"`).
 
 The default up-sampling, `"auto"`, is the faster of the two on the backend that builds the
-network: `pixel_shuffle` on JAX (conv 4.0x, resnet 2.6x the images/s of `transpose` on a CPU,
-with test -ELBO after 10 epochs within 0.3 nats; README "Speed"), `transpose` on TensorFlow
-and PyTorch (faster there, or within 6%). A saved network holds the layers it was built with, so
-it loads and scores the same on every backend.
+network: `pixel_shuffle` on JAX (conv 4.0-4.6x, resnet 2.6-2.8x the images/s of `transpose`
+on a CPU in two runs, with test -ELBO after 10 epochs within 0.3 nats; README "Speed"),
+`transpose` on TensorFlow and PyTorch (faster there, or within 6%). A saved network holds the
+layers it was built with, so it loads and scores the same on every backend.
 """
 
 from __future__ import annotations
