@@ -8,7 +8,7 @@ so that, for k = 3, both make output pixels (2i, 2j)..(2i+1, 2j+1) from input pi
 (i-1, j-1)..(i, j): the second then computes every map the first can, each of the four output
 phases with its own 2 x 2 kernel (tests/test_resampling.py maps one onto the other). The second
 is plain convolutions, which XLA's CPU backend runs several times faster than transposed ones;
-on the other backends it is the slower one.
+on the other backends it is slower or within a few percent.
 Down-sampling is a stride-2 convolution (`"strided"`), or space-to-depth followed by a
 stride-1 convolution (`"space_to_depth"`).
 
