@@ -29,12 +29,11 @@ class EpochMeans(keras.metrics.Metric):
         self.names = tuple(names)
         if not self.names or len(set(self.names)) != len(self.names):
             raise ValueError(f"EpochMeans needs distinct names, got {list(names)}.")
+        # Keras's metric variables sum across replicas, as a Mean's total and count do.
         self.totals = self.add_variable(
-            shape=(len(self.names),), initializer="zeros", name="totals", aggregation="sum"
+            shape=(len(self.names),), initializer="zeros", name="totals"
         )
-        self.count = self.add_variable(
-            shape=(), initializer="zeros", name="count", aggregation="sum"
-        )
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
 
     def update_state(self, values: Mapping[str, Any], sample_weight: Any = 1.0) -> None:
         """Adds one batch: `values` maps every name to a scalar (extra keys are ignored),
