@@ -1,5 +1,6 @@
 """Keras callbacks of a training run: atomic checkpoints, the best model by validation loss
-with early stopping, a stop on a non-finite loss, and epoch timing."""
+with early stopping, a stop on a non-finite loss, the learning rate's final decay, and epoch
+timing."""
 
 from __future__ import annotations
 
@@ -113,6 +114,46 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
                 "value": float(loss),
             }
             self.model.stop_training = True
+
+
+def decayed_learning_rate(
+    learning_rate: float, epoch: int, epochs: int, decay_epochs: int
+) -> float:
+    """Returns the learning rate of `epoch` (from 0) in a run of `epochs`: `learning_rate`
+    until the last `decay_epochs`, then a half cosine down towards zero, taken at each epoch's
+    middle so that no epoch trains at exactly zero."""
+    start = epochs - decay_epochs
+    if decay_epochs <= 0 or epoch < start:
+        return learning_rate
+    progress = (min(epoch, epochs - 1) - start + 0.5) / decay_epochs
+    return learning_rate * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+class LearningRateDecay(keras.callbacks.Callback):
+    """Sets the optimizer's learning rate at the start of every epoch
+    (`decayed_learning_rate`).
+
+    Like `keras.callbacks.LearningRateScheduler`, but it leaves the logs alone, so that a run
+    resumed with another decay keeps the columns its CSV log started with. It sets the rate
+    every epoch, constant ones included, so that a resumed run never goes on at the rate a
+    saved optimizer last had.
+
+    Args:
+        learning_rate: the rate before the decay.
+        epochs: the run's last epoch (`fit`'s `epochs`).
+        decay_epochs: how many final epochs decay (0: constant).
+    """
+
+    def __init__(self, learning_rate: float, epochs: int, decay_epochs: int = 0) -> None:
+        super().__init__()
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.decay_epochs = decay_epochs
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.optimizer.learning_rate = decayed_learning_rate(
+            self.learning_rate, epoch, self.epochs, self.decay_epochs
+        )
 
 
 class EpochTimer(keras.callbacks.Callback):

@@ -122,6 +122,13 @@ class TrainingConfig:
     free_bits: float = _field(0.0, help="Nats per latent dimension not penalised.", min=0)
     batch_size: int = _field(128, help="Images per optimizer step.", min=1)
     learning_rate: float = _field(1e-3, help="Adam's learning rate.", min=0, min_open=True)
+    learning_rate_decay_epochs: int = _field(
+        0,
+        help="Anneal the learning rate towards zero along a half cosine over the last N "
+        "epochs (0: constant).",
+        min=0,
+        resumable=True,
+    )
     epochs: int = _field(50, help="Train up to this many epochs.", min=1, resumable=True)
     seed: int = _field(0, help="Seed of the weights, batch order and sampling noise.")
     out: Path = _field(

@@ -87,11 +87,15 @@ def check_resumable(config: TrainingConfig, run: RunDirectory) -> None:
         and getattr(config, field.name) != getattr(started, field.name)
     ]
     if differing:
+        changeable = ", ".join(
+            f"--{field.name.replace('_', '-')}"
+            for field in dataclasses.fields(TrainingConfig)
+            if option_of(field).resumable and option_of(field).command_line
+        )
         raise ValueError(
             f"A resumed run keeps the model, data and objective it was started with, but "
-            f"{', '.join(differing)} differ from {run.config}. Drop them (only --epochs, "
-            "--checkpoint-every and the distribution options may change), or start a new run "
-            "with another --out."
+            f"{', '.join(differing)} differ from {run.config}. Drop them (only {changeable} "
+            "and the distribution options may change), or start a new run with another --out."
         )
 
 

@@ -23,6 +23,7 @@ from keras_vae.training.callbacks import (
     BestModel,
     Checkpoint,
     EpochTimer,
+    LearningRateDecay,
     StopOnNonFiniteLoss,
 )
 from keras_vae.training.checkpoints import latest_checkpoint
@@ -114,6 +115,9 @@ def _train(
             else (x_validation, y_validation),
             validation_batch_size=config.batch_size,
             callbacks=[
+                LearningRateDecay(
+                    config.learning_rate, config.epochs, config.learning_rate_decay_epochs
+                ),
                 keras.callbacks.CSVLogger(str(files.log), append=resume and chief),
                 divergence,
                 Checkpoint(files.checkpoints, every=config.checkpoint_every),
@@ -157,6 +161,11 @@ def _check_request(
         raise ValueError(
             "--early-stopping chooses the model by its validation loss; pass --validation-split "
             "too, so that the choice is not made on the test set."
+        )
+    if config.learning_rate_decay_epochs > config.epochs:
+        raise ValueError(
+            f"--learning-rate-decay-epochs {config.learning_rate_decay_epochs} is more than the "
+            f"run's {config.epochs} epochs; pass at most --epochs."
         )
     if chief and not resume and not overwrite and run.has_files():
         raise FileExistsError(
