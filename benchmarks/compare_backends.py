@@ -185,6 +185,8 @@ def run_keras(args) -> dict:
         "version": f"keras {keras.__version__}, {keras.backend.backend()} {_backend_version()}",
         "jit_compile": bool(model.jit_compile),
         "steps_per_execution": int(model.steps_per_execution),
+        # What the up-sampling choice built (Conv2DTranspose or DepthToSpace layers).
+        "decoder_layers": sorted({type(layer).__name__ for layer in model.decoder.layers}),
     }
 
 

@@ -66,3 +66,26 @@ def test_quick_run_writes_table_json_and_chart(tmp_path):
     assert f"| dense | keras_vae {backend} |" in table
     assert table in done.stdout
     assert (out / "throughput.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_each_upsampling_gets_its_own_row_and_network(tmp_path):
+    backend = keras.backend.backend()
+    write_mnist_like(tmp_path / "mnist.npz")
+    out = tmp_path / "bench"
+    command = [sys.executable, str(SCRIPT), "--quick", "--backends", backend]
+    command += ["--architectures", "conv", "--data", str(tmp_path / "mnist.npz")]
+    command += ["--train-images", "256", "--upsamplings", "transpose,pixel_shuffle"]
+    command += ["--out", str(out)]
+    done = subprocess.run(command, env=backend_env(), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    runs = json.loads((out / "results.json").read_text())["runs"]
+    ours = {run["runner"]: run for run in runs if run["runner"].startswith("keras_vae")}
+    assert list(ours) == [f"keras_vae {backend} transpose", f"keras_vae {backend} pixel_shuffle"]
+    transpose, pixel_shuffle = ours.values()
+    assert "Conv2DTranspose" in transpose["decoder_layers"]
+    assert "DepthToSpace" not in transpose["decoder_layers"]
+    assert "DepthToSpace" in pixel_shuffle["decoder_layers"]
+    assert "Conv2DTranspose" not in pixel_shuffle["decoder_layers"]
+    table = (out / "results.md").read_text()
+    assert f"| conv | keras_vae {backend} pixel_shuffle |" in table
