@@ -281,7 +281,7 @@ class VAE(VAETrainer, keras.Model):
         if labels is None:
             raise ValueError(
                 f"This conditional VAE (num_classes={self.num_classes}) needs the labels of "
-                "its images: pass labels=..., or fit(x, y)."
+                "its images: pass labels=..., fit(x, y) or predict([x, y])."
             )
         return one_hot_labels(labels, self.num_classes)
 
@@ -391,6 +391,18 @@ class VAE(VAETrainer, keras.Model):
                 )
 
     def call(self, x: Any, training: bool = False, labels: Any = None) -> Any:
+        """Returns the mean reconstructions of `x` from its posterior means.
+
+        A conditional model takes its labels as `labels=`, or with the images as Keras's two
+        inputs, `[images, labels]`, which is how `predict` passes them:
+        `vae.predict([x, y])`.
+        """
+        if self.num_classes is not None and labels is None and isinstance(x, (list, tuple)):
+            if len(x) != 2:
+                raise ValueError(
+                    f"A conditional VAE takes [images, labels] as its inputs; got {len(x)} arrays."
+                )
+            x, labels = x
         one_hot = self._one_hot(labels)
         z_mean, _ = self.encoder(self._encoder_input(x, one_hot), training=training)
         return self._decode_mean(z_mean, one_hot)

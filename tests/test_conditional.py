@@ -107,6 +107,18 @@ def test_missing_or_bad_labels_are_clear_errors():
         vae.encode(x)
 
 
+def test_predict_takes_the_labels_as_a_second_input():
+    vae = _cvae()
+    x, labels = _images(5), np.array([0, 2, 1, 2, 0])
+    got = vae.predict([x, labels], batch_size=2, verbose=0)
+    np.testing.assert_allclose(got, to_numpy(vae(x, labels=labels)), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(got, vae.predict([x, np.zeros(5, "int64")], verbose=0))
+    with pytest.raises(ValueError, match=r"predict\(\[x, y\]\)"):
+        vae.predict(x, verbose=0)
+    with pytest.raises(ValueError, match="takes \\[images, labels\\]"):
+        vae([x, labels, labels])
+
+
 @pytest.mark.parametrize("prior, architecture", [("vamp", "dense"), ("standard_normal", "hvae")])
 def test_priors_and_hierarchies_that_cannot_take_labels_are_refused(prior, architecture):
     with pytest.raises(ValueError, match="conditional|one-layer architecture"):
