@@ -22,15 +22,22 @@ def write_mnist_like(path: Path) -> None:
     np.savez(path, x_train=x[:1024], y_train=y[:1024], x_test=x[1024:], y_test=y[1024:])
 
 
-def test_quick_run_writes_table_json_and_chart(tmp_path):
-    backend = keras.backend.backend()
+def run_quick(tmp_path: Path, architecture: str, *flags: str) -> tuple[Path, str]:
+    """Runs the script's --quick mode on this backend and synthetic data; returns its output
+    directory and what it printed."""
     write_mnist_like(tmp_path / "mnist.npz")
     out = tmp_path / "bench"
-    command = [sys.executable, str(SCRIPT), "--quick", "--backends", backend]
-    command += ["--architectures", "dense", "--data", str(tmp_path / "mnist.npz")]
-    command += ["--out", str(out), "--pairs", "2"]
+    command = [sys.executable, str(SCRIPT), "--quick", "--backends", keras.backend.backend()]
+    command += ["--architectures", architecture, "--data", str(tmp_path / "mnist.npz")]
+    command += ["--out", str(out), *flags]
     done = subprocess.run(command, env=backend_env(), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
+    return out, done.stdout
+
+
+def test_quick_run_writes_table_json_and_chart(tmp_path):
+    backend = keras.backend.backend()
+    out, printed = run_quick(tmp_path, "dense", "--pairs", "2")
 
     results = json.loads((out / "results.json").read_text())
     runners = [run["runner"] for run in results["runs"]]
@@ -64,20 +71,14 @@ def test_quick_run_writes_table_json_and_chart(tmp_path):
     assert keras_run["flops_per_image"] == 3 * forward - 2 * 784 * 400
     table = (out / "results.md").read_text()
     assert f"| dense | keras_vae {backend} |" in table
-    assert table in done.stdout
+    assert table in printed
     assert (out / "throughput.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_each_upsampling_gets_its_own_row_and_network(tmp_path):
     backend = keras.backend.backend()
-    write_mnist_like(tmp_path / "mnist.npz")
-    out = tmp_path / "bench"
-    command = [sys.executable, str(SCRIPT), "--quick", "--backends", backend]
-    command += ["--architectures", "conv", "--data", str(tmp_path / "mnist.npz")]
-    command += ["--train-images", "256", "--upsamplings", "transpose,pixel_shuffle"]
-    command += ["--out", str(out)]
-    done = subprocess.run(command, env=backend_env(), capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
+    flags = ("--train-images", "256", "--upsamplings", "transpose,pixel_shuffle")
+    out, _ = run_quick(tmp_path, "conv", *flags)
 
     runs = json.loads((out / "results.json").read_text())["runs"]
     ours = {run["runner"]: run for run in runs if run["runner"].startswith("keras_vae")}
