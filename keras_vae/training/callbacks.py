@@ -125,7 +125,7 @@ def decayed_learning_rate(
     start = epochs - decay_epochs
     if decay_epochs <= 0 or epoch < start:
         return learning_rate
-    progress = (min(epoch, epochs - 1) - start + 0.5) / decay_epochs
+    progress = (epoch - start + 0.5) / decay_epochs
     return learning_rate * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
