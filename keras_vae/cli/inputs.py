@@ -1,0 +1,137 @@
+"""What the commands read and write: the model, its test set and labels, a fitted latent
+sampler, output files; each problem with them becomes a `BadInput`."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import click
+import numpy as np
+
+from keras_vae.cli.errors import BadInput, user_errors
+from keras_vae.training.config import read_config
+from keras_vae.training.run_directory import RunDirectory
+
+
+def load_model(model_path: Path):
+    """Returns the VAE saved at `model_path` (a .keras file or a run directory)."""
+    from keras_vae.saving import load_vae
+
+    with user_errors():
+        return load_vae(model_path)
+
+
+@dataclasses.dataclass(frozen=True)
+class HeldOutImages:
+    """The test split a command reads, as the model's training run saw its data."""
+
+    images: np.ndarray  # as the model saw data in training (binarised where it was)
+    labels: np.ndarray | None
+    grey_images: np.ndarray  # before binarisation: what decoder means are compared with
+    mnist: bool  # MNIST digits, the only images classifier FID and IS describe
+
+
+def load_held_out_images(
+    model_path: Path, model, data: Path | None, binarize: str
+) -> HeldOutImages:
+    """Returns the test images for `model`: those of the run that trained it unless told."""
+    from keras_vae import data as datasets
+
+    run = RunDirectory.of_model(model_path)
+    config = read_config(run.config) if run else None
+    given_data = data is not None
+    data = data or (config.data if config else None)
+    seed = config.seed if config else 0
+    if binarize == "auto":
+        mode = config.binarize if config else ("dynamic" if model.dynamic_binarization else None)
+    else:
+        mode = None if binarize == "none" else binarize
+    with user_errors():
+        grey = datasets.load_images(data) if data is not None else datasets.load_mnist()
+        _, (x_test, y_test) = datasets.binarize_splits(grey, mode, seed)
+    if tuple(x_test.shape[1:]) != model.image_shape:
+        raise BadInput(
+            f"The model takes images of shape {model.image_shape} but the test images are "
+            f"{tuple(x_test.shape[1:])}; pass the dataset it was trained on with --data."
+        )
+    grey_test = grey[1][0]
+    mnist = data is None or datasets.is_mnist_test_set(grey_test)
+    # A run trained with --limit N validated on the first N test images: score those.
+    limit = config.limit if config and not given_data else None
+    if limit:
+        x_test, grey_test = x_test[:limit], grey_test[:limit]
+        y_test = None if y_test is None else y_test[:limit]
+    return HeldOutImages(x_test, y_test, grey_test, mnist)
+
+
+def check_label(vae, label: int | None) -> None:
+    """Raises BadInput for a --label an unconditional model, or the model's classes, cannot
+    take."""
+    if label is None:
+        return
+    if not vae.conditional:
+        raise BadInput("--label applies to a conditional model (train --conditional); this one "
+                       "is not.")  # fmt: skip
+    if label >= vae.num_classes:
+        raise BadInput(f"--label {label} is not a class of this model: it has "
+                       f"{vae.num_classes} (0 to {vae.num_classes - 1}).")  # fmt: skip
+
+
+def labels_for(vae, test: HeldOutImages) -> np.ndarray | None:
+    """Returns the test labels a conditional model needs (None for another model), or raises
+    BadInput where the data has none."""
+    if not vae.conditional:
+        return None
+    if test.labels is None:
+        raise BadInput("This conditional model needs the test images' labels, and the data has "
+                       "none; pass --data with y_test (or y_train/y_test in an .npz).")  # fmt: skip
+    return np.asarray(test.labels)
+
+
+def fitted_latent_sampler(model_path: Path, vae, name: str, components: int):
+    """Returns None for the prior, else the run's Gaussian-mixture sampler: the one saved beside
+    the model if it is newer than the model and has `components`, else one fitted now to the
+    run's training images (without its validation split) and saved."""
+    if name == "prior":
+        return None
+    from keras_vae.gmm_sampler import ClassConditionalSampler, load_latent_sampler
+    from keras_vae.inference import fit_latent_sampler
+
+    run = RunDirectory.of_model(model_path)
+    if run is None:
+        raise BadInput(
+            f"--latent-sampler gmm fits the codes of the model's training images, which the "
+            f"run's {RunDirectory.CONFIG} names; {model_path} is not in a run directory."
+        )
+    model_file = model_path if model_path.is_file() else run.model
+    if run.gmm_sampler.exists() and run.gmm_sampler.stat().st_mtime >= model_file.stat().st_mtime:
+        with user_errors():
+            sampler = load_latent_sampler(run.gmm_sampler)
+        per_class = isinstance(sampler, ClassConditionalSampler)
+        first = sampler.mixtures[0] if per_class else sampler
+        if per_class == vae.conditional and len(first.weights) == components:
+            return sampler
+    from keras_vae.data.binarize import binarize_stochastic
+    from keras_vae.training.start import load_data
+
+    config = read_config(run.config)
+    with user_errors():
+        (x_train, y_train), _ = load_data(config)
+        x_train = x_train[: len(x_train) - config.validation_images(len(x_train))]
+        if config.binarize == "dynamic":  # as the model saw them: binary
+            x_train = binarize_stochastic(np.asarray(x_train), config.seed)
+        labels = y_train[: len(x_train)] if vae.conditional else None
+        sampler = fit_latent_sampler(vae, np.asarray(x_train), components, config.seed, labels)
+    sampler.save(run.gmm_sampler)
+    what = "one per class " if vae.conditional else ""
+    click.echo(f"fitted a {components}-component mixture {what}to {len(x_train)} training "
+               f"codes: {run.gmm_sampler}", err=True)  # fmt: skip
+    return sampler
+
+
+def output_file(path: Path) -> Path:
+    if path.is_dir():
+        raise BadInput(f"--out {path} is a directory; give a file name such as grid.png.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path

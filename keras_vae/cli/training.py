@@ -1,0 +1,122 @@
+"""`keras-vae train`."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import click
+
+from keras_vae.cli.errors import BadInput, Diverged, user_errors
+from keras_vae.cli.options import training_options
+from keras_vae.training.config import TrainingConfig, read_config
+from keras_vae.training.distribution import DataParallel
+from keras_vae.training.presets import PRESETS
+from keras_vae.training.run_directory import RunDirectory
+
+
+@click.command()
+@training_options
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output directory [runs/<time>-<architecture>].",
+)
+@click.option("--overwrite", is_flag=True, help="Allow writing into a non-empty --out.")
+@click.option(
+    "--preset",
+    type=click.Choice(sorted(PRESETS)),
+    help="The settings of a row of the README's likelihood table; flags given beside it win.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the run in --out from its newest model to --epochs; the run's saved "
+    "config gives every other option.",
+)
+@click.option(
+    "--distribute",
+    type=click.Choice(["none", "data-parallel"]),
+    default="none",
+    show_default=True,
+    help="data-parallel: JAX over all devices, TensorFlow MirroredStrategy, PyTorch under "
+    "torchrun; --batch-size is the global batch.",
+)
+@click.option(
+    "--coordinator-address", help="JAX multi-host: host:port of process 0.", metavar="HOST:PORT"
+)
+@click.option("--num-processes", type=click.IntRange(min=1), help="JAX multi-host: processes.")
+@click.option("--process-id", type=click.IntRange(min=0), help="JAX multi-host: this process.")
+@click.pass_context
+def train(
+    ctx: click.Context,
+    out: Path | None,
+    overwrite: bool,
+    preset: str | None,
+    resume: bool,
+    distribute: str,
+    coordinator_address: str | None,
+    num_processes: int | None,
+    process_id: int | None,
+    **options,
+) -> None:
+    """Train a VAE and write the model, checkpoints, CSV log and figures to --out.
+
+    \b
+    Example: KERAS_BACKEND=jax keras-vae train --architecture conv --epochs 10 --out runs/conv
+    Later:   keras-vae train --out runs/conv --resume --epochs 20
+    Preset:  keras-vae train --preset vamp-mnist --out runs/vamp
+    """
+    given = {
+        name: value
+        for name, value in options.items()
+        if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+    }
+    if preset is not None:
+        if resume:
+            raise BadInput("--resume takes the run's own settings; drop --preset.")
+        options = {**options, **PRESETS[preset], **given}
+    distribution = None
+    if distribute == "data-parallel":
+        distribution = DataParallel(coordinator_address, num_processes, process_id)
+    elif coordinator_address or num_processes or process_id is not None:
+        raise BadInput("--coordinator-address, --num-processes and --process-id need "
+                       "--distribute data-parallel.")  # fmt: skip
+    from keras_vae.training.run import TrainingDiverged
+    from keras_vae.training.run import train as run_training
+
+    if resume:
+        if out is None or not RunDirectory(out).config.exists():
+            raise BadInput(
+                f"--resume needs --out DIR of an earlier run (with its {RunDirectory.CONFIG})."
+            )
+        with user_errors():
+            config = read_config(RunDirectory(out).config)
+        # The run's saved config gives every option not on this command line; train() refuses
+        # any given one that would change the model, the data or the objective.
+        config = dataclasses.replace(config, out=out, distribution=distribution, **given)
+    else:
+        if out is None:
+            out = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{options['architecture']}"
+        config = TrainingConfig(out=out, distribution=distribution, **options)
+    with user_errors():
+        try:
+            result = run_training(config, resume=resume, overwrite=overwrite)
+        except TrainingDiverged as error:
+            raise Diverged(str(error)) from None
+
+    import keras
+
+    click.echo(f"\n{'backend':<20} {keras.backend.backend()}")
+    click.echo(f"{'training images/s':<20} {result.train_images_per_second:,.0f}")
+    split = result.validated_on
+    for name, value in sorted(result.test_metrics.items(), key=lambda item: item[0] != "loss"):
+        label = f"{split} -ELBO" if name == "loss" else f"{split} {name}"
+        click.echo(f"{label:<20} {value:.2f} nats")
+    if result.best_epoch is not None:
+        figure = "-ELBO" if result.chosen_by == "val_loss" else result.chosen_by[4:]
+        click.echo(f"{'model kept':<20} epoch {result.best_epoch} (lowest validation {figure})")
+    outputs = RunDirectory(result.out)
+    written = ", ".join(p.name for p in (outputs.model, outputs.log, outputs.checkpoints))
+    click.echo(f"{'outputs':<20} {result.out}/ ({written}, *.png)")
