@@ -17,6 +17,8 @@ import sys
 import warnings
 from collections.abc import Callable
 
+from keras_vae.backend_choice import check_backend_installed
+
 # Modules that moved in 0.2.0 (CHANGELOG.md), importable under their old names.
 MOVED_MODULES = {
     "keras_vae.batches": "keras_vae.data.batches",
@@ -79,8 +81,9 @@ def lazy_exports(
 
 
 class _Hooks(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Imports the old names of moved modules as the new modules, and registers keras_vae's
-    Keras serializables once Keras and keras_vae have both been imported."""
+    """Imports the old names of moved modules as the new modules, checks that Keras's backend
+    is installed before Keras loads, and registers keras_vae's Keras serializables once Keras
+    and keras_vae have both been imported."""
 
     registered = False
 
@@ -94,6 +97,8 @@ class _Hooks(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             run_module = spec.loader.exec_module
 
             def exec_module(module):
+                if name == "keras":  # fail with the fix, not deep inside Keras
+                    check_backend_installed()
                 run_module(module)
                 self.register_when_ready(just_loaded=name)
 

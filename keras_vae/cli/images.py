@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from keras_vae.cli.backend import KerasCommand
 from keras_vae.cli.errors import BadInput, user_errors
 from keras_vae.cli.inputs import (
     check_label,
@@ -20,7 +21,7 @@ from keras_vae.cli.options import MODEL, data_options, label_option, latent_samp
 from keras_vae.training.run_directory import RunDirectory
 
 
-@click.command()
+@click.command(cls=KerasCommand)
 @MODEL
 @click.option("-n", "--count", default=64, show_default=True, type=click.IntRange(min=1))
 @click.option(
@@ -70,7 +71,7 @@ def generate(
     click.echo(f"wrote {out}" + (f" and {npz} ({images.shape})" if npz else ""))
 
 
-@click.command()
+@click.command(cls=KerasCommand)
 @MODEL
 @click.option(
     "--out",
@@ -102,7 +103,7 @@ def reconstruct(
     click.echo(f"wrote {out}")
 
 
-@click.command()
+@click.command(cls=KerasCommand)
 @MODEL
 @click.option("--from", "first", default=0, show_default=True, type=click.IntRange(min=0))
 @click.option("--to", "last", default=1, show_default=True, type=click.IntRange(min=0))
@@ -138,7 +139,7 @@ def interpolate(
     click.echo(f"wrote {out}")
 
 
-@click.command()
+@click.command(cls=KerasCommand)
 @MODEL
 @click.option(
     "--out",

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from keras_vae.cli.backend import KerasCommand
 from keras_vae.cli.errors import BadInput, user_errors
 from keras_vae.cli.inputs import (
     fitted_latent_sampler,
@@ -19,7 +20,7 @@ from keras_vae.cli.inputs import (
 from keras_vae.cli.options import MODEL, data_options, integers, latent_sampler_options
 
 
-@click.command()
+@click.command(cls=KerasCommand)
 @MODEL
 @click.option(
     "--k",
@@ -86,7 +87,7 @@ def evaluate(
         click.echo(f"wrote {json_path}")
 
 
-@click.command()
+@click.command(cls=KerasCommand)
 @MODEL
 @click.option(
     "--out",

@@ -7,12 +7,13 @@ from pathlib import Path
 import click
 import numpy as np
 
+from keras_vae.cli.backend import KerasCommand
 from keras_vae.cli.errors import BadInput, user_errors
 from keras_vae.cli.inputs import load_held_out_images, load_model
 from keras_vae.cli.options import MODEL, data_options
 
 
-@click.command(name="export")
+@click.command(name="export", cls=KerasCommand)
 @MODEL
 @click.option(
     "--format",
@@ -46,7 +47,7 @@ def export_command(model: Path, export_format: str, out: Path) -> None:
     click.echo(f"wrote {files.encoder}, {files.decoder}, {files.metadata}")
 
 
-@click.command()
+@click.command(cls=KerasCommand)
 @MODEL
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(

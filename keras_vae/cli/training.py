@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from keras_vae.cli.backend import KerasCommand
 from keras_vae.cli.errors import BadInput, Diverged, user_errors
 from keras_vae.cli.options import training_options
 from keras_vae.training.config import TrainingConfig, read_config
@@ -16,7 +17,7 @@ from keras_vae.training.presets import PRESETS
 from keras_vae.training.run_directory import RunDirectory
 
 
-@click.command()
+@click.command(cls=KerasCommand)
 @training_options
 @click.option(
     "--out",
