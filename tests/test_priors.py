@@ -8,6 +8,7 @@ from scipy.special import logsumexp
 from scipy.stats import multivariate_normal, norm
 
 import keras_vae
+from keras_vae.latent import log_normal_components
 from keras_vae.losses import GaussianKL
 from keras_vae.priors import MixtureOfGaussians, StandardNormal, VampPrior
 from tests.helpers import assert_config_round_trip, to_numpy
@@ -52,6 +53,20 @@ def test_mixture_log_prob_equals_the_numpy_mixture_density():
         [log_weights[k] + _numpy_log_normal(z, means[k], log_vars[k]) for k in range(4)], axis=0
     )
     np.testing.assert_allclose(to_numpy(prior.log_prob(z)), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("log_var", [0.0, -10.0])  # -10: tight components, large squares
+def test_log_normal_components_equals_the_numpy_density_under_each_component(log_var):
+    rng = np.random.default_rng(4)
+    means = rng.normal(0, 3, size=(7, 5)).astype("float32")
+    log_vars = (log_var + rng.normal(0, 0.5, size=(7, 5))).astype("float32")
+    # Draws near the components, as posterior draws are: (2, 6) leading axes.
+    z = means[rng.integers(0, 7, size=(2, 6))] + np.exp(0.5 * log_var) * rng.normal(size=(2, 6, 5))
+    z = z.astype("float32")
+    expected = np.stack([_numpy_log_normal(z, means[k], log_vars[k]) for k in range(7)], -1)
+    actual = to_numpy(log_normal_components(z, means, log_vars))
+    assert actual.shape == (2, 6, 7)
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-3)
 
 
 def test_vamp_prior_is_the_mixture_of_its_pseudo_inputs_posteriors():

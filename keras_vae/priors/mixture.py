@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from keras_vae.latent import log_normal
+from keras_vae.latent import log_normal_components
 from keras_vae.priors.base import Prior, seed_generator
 
 
@@ -38,8 +38,7 @@ class MixtureOfGaussians(Prior):
 
     def log_prob(self, z):
         log_weights = ops.log_softmax(self.logits)
-        # (..., 1, D) against (K, D): each draw's log density under every component.
-        per_component = log_normal(ops.expand_dims(z, -2), self.means, self.log_vars)
+        per_component = log_normal_components(z, self.means, self.log_vars)
         return ops.logsumexp(per_component + log_weights, axis=-1)
 
     def sample(self, n, seed=None, temperature=1.0):

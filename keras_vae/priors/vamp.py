@@ -8,7 +8,7 @@ import math
 import keras
 from keras import ops
 
-from keras_vae.latent import gaussian_posterior, log_normal
+from keras_vae.latent import gaussian_posterior, log_normal_components
 from keras_vae.priors.base import Prior, seed_generator
 
 
@@ -71,7 +71,7 @@ class VampPrior(Prior):
 
     def log_prob(self, z):
         means, log_vars = self.components_posterior()
-        per_component = log_normal(ops.expand_dims(z, -2), means, log_vars)
+        per_component = log_normal_components(z, means, log_vars)
         return ops.logsumexp(per_component, axis=-1) - math.log(self.components)
 
     def sample(self, n, seed=None, temperature=1.0):
