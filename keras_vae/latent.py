@@ -79,8 +79,7 @@ def log_normal_components(z: Any, means: Any, log_vars: Any) -> Any:
 
     # Summed one dimension at a time, so that no (N, K, D) tensor is built: for the IWAE
     # scorer's 10,000 draws against 500 VampPrior components that is 6x faster on XLA's CPU.
-    first = ops.square(ops.expand_dims(rows[0], -1) - centres[0]) * precisions[0]
-    squares = ops.fori_loop(1, latent_dim, add_dimension, first)  # (N, K)
+    squares = ops.fori_loop(1, latent_dim, add_dimension, add_dimension(0, 0.0))  # (N, K)
     log_density = -0.5 * (latent_dim * _LOG_2PI + ops.sum(log_vars, axis=-1) + squares)
     return ops.reshape(log_density, (*ops.shape(z)[:-1], ops.shape(means)[0]))
 
