@@ -69,7 +69,7 @@ def check_backend_installed() -> None:
 
 def choose_installed_backend() -> str | None:
     """Sets KERAS_BACKEND to an installed backend when it is unset and keras.json names one
-    that is not installed (a user who installed only `keras_vae[jax]`); for the command line.
+    that is not installed (a user who installed only `keras-vae[jax]`); for the command line.
 
     Returns:
         A line telling the user which backend was chosen and why, or None if nothing changed.
