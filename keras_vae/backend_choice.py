@@ -63,8 +63,9 @@ def check_backend_installed() -> None:
     """Raises BackendNotInstalled, naming the setting and the fix, if the backend Keras would
     load is one keras_vae runs on and is not installed. (Other names are Keras's to judge.)"""
     backend, setting = configured_backend()
-    if backend in BACKENDS and importlib.util.find_spec(backend) is None:
-        raise _not_installed(backend, setting, installed_backends())
+    installed = installed_backends()
+    if backend in BACKENDS and backend not in installed:
+        raise _not_installed(backend, setting, installed)
 
 
 def choose_installed_backend() -> str | None:
