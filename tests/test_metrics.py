@@ -45,6 +45,25 @@ def test_iwae_is_the_same_however_it_is_batched(trained):
     assert weights.shape == (7, 12) and np.isfinite(weights).all()
 
 
+def test_repeated_scoring_reuses_its_compiled_scorer_and_reads_the_current_weights(tmp_path):
+    # Scoring twice compiles once; each call still restarts the noise at its seed and reads the
+    # weights as they are then, and the VAE saves and reloads as it did before any scoring.
+    x = synthetic_images(16)
+    model = build_vae("dense", latent_dim=2, hidden_units=(8,), seed=0)
+    first = metrics.log_importance_weights(model, x, k=3, seed=5)
+    np.testing.assert_array_equal(metrics.log_importance_weights(model, x, k=3, seed=5), first)
+    assert not np.allclose(metrics.log_importance_weights(model, x, k=3, seed=6), first)
+    model.save(tmp_path / "scored.keras")
+    reloaded = keras.saving.load_model(tmp_path / "scored.keras")
+    assert len(reloaded.weights) == len(model.weights)
+    np.testing.assert_allclose(
+        metrics.log_importance_weights(reloaded, x, k=3, seed=5), first, rtol=1e-6
+    )
+    bias = model.decoder.weights[-1]
+    bias.assign(keras.ops.convert_to_numpy(bias) + 1.0)
+    assert not np.allclose(metrics.log_importance_weights(model, x, k=3, seed=5), first)
+
+
 def test_iwae_rejects_bad_input(trained):
     model, x = trained
     with pytest.raises(ValueError, match="k must be >= 1"):

@@ -72,6 +72,31 @@ class _LogImportanceWeights(keras.Model):
         return ops.transpose(self.vae.log_importance_weights(x, epsilon, labels))
 
 
+class _Scorers:
+    """A VAE's `_LogImportanceWeights` models by draws per image, kept on the VAE so that each
+    compiles once per batch shape instead of once per call (a plain object: Keras tracks no
+    layer inside it, so the VAE's weights and saved files are unchanged)."""
+
+    def __init__(self) -> None:
+        self.by_draws: dict[int, _LogImportanceWeights] = {}
+
+
+def _scorer(vae: VAE, draws: int, seed: int) -> _LogImportanceWeights:
+    """Returns `vae`'s scorer of `draws` posterior draws per image, its noise restarted at
+    `seed`; it reads the VAE's weights as they are at each call."""
+    scorers = vae.__dict__.get("_keras_vae_scorers")
+    if scorers is None:
+        scorers = _Scorers()
+        vae._keras_vae_scorers = scorers
+    scorer = scorers.by_draws.get(draws)
+    if scorer is None:
+        scorer = scorers.by_draws[draws] = _LogImportanceWeights(vae, draws, seed)
+    else:
+        state = scorer.seed_generator.state
+        state.assign(ops.convert_to_tensor([seed, 0], dtype=state.dtype))
+    return scorer
+
+
 def log_importance_weights(
     model: VAE,
     x: np.ndarray,
@@ -97,7 +122,7 @@ def log_importance_weights(
     images_per_pass = max(1, samples_per_pass // draws_per_pass)
     chunks = []
     for first in range(0, k, draws_per_pass):
-        scorer = _LogImportanceWeights(model, min(draws_per_pass, k - first), seed + first)
+        scorer = _scorer(model, min(draws_per_pass, k - first), seed + first)
         chunks.append(scorer.predict(inputs, batch_size=images_per_pass, verbose=0))
     return np.concatenate(chunks, axis=1).astype("float64")
 
