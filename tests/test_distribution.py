@@ -64,6 +64,12 @@ def data_parallel(dataset, tmp_path, **env):
     return run_helper(command, backend_env(**env), report)
 
 
+@pytest.fixture(scope="module")
+def single(dataset, tmp_path_factory):
+    """The one-device run on `dataset` that both JAX tests compare with, trained once."""
+    return single_device(dataset, tmp_path_factory.mktemp("single"))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -71,9 +77,8 @@ def free_port() -> int:
 
 
 @pytest.mark.skipif(BACKEND != "jax", reason="JAX's DataParallel")
-def test_jax_two_cpu_devices(dataset, odd_dataset, tmp_path):
+def test_jax_two_cpu_devices(dataset, odd_dataset, single, tmp_path):
     two = {"JAX_NUM_CPU_DEVICES": "2"}
-    single = single_device(dataset, tmp_path)
     parallel = data_parallel(dataset, tmp_path, **two)
     assert parallel["devices"] == 2
     # Each batch of 64, and the last of 32, half on each device, as the train step saw them.
@@ -90,8 +95,7 @@ def test_jax_two_cpu_devices(dataset, odd_dataset, tmp_path):
 
 
 @pytest.mark.skipif(BACKEND != "jax", reason="JAX's multi-process runtime")
-def test_jax_two_processes_as_two_hosts(dataset, tmp_path):
-    single = single_device(dataset, tmp_path)
+def test_jax_two_processes_as_two_hosts(dataset, single, tmp_path):
     address = f"127.0.0.1:{free_port()}"
     processes, reports = [], []
     for index in range(2):
