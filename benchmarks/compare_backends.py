@@ -48,8 +48,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument(
         "--train-images",
-        default="dense=60000,conv=10000,resnet=10000",
-        help="train on the first N images: one N, or N per architecture as arch=N,...",
+        default=None,
+        help="train on the first N images: one N, or N per architecture as arch=N,... "
+        "(default dense=60000,conv=10000,resnet=10000; 1024 with --quick)",
     )
     parser.add_argument("--test-images", type=int, default=10000)
     parser.add_argument("--mixed-precision", action="store_true", help="add bf16 rows")
@@ -69,7 +70,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="smoke run: 2 epochs on 1,024 images, dense and conv unless --architectures",
+        help="smoke run: 2 epochs on 1,024 images, dense and conv, unless --train-images or "
+        "--architectures say otherwise",
     )
     # Internal: run one measurement in this process and write its JSON.
     parser.add_argument(
@@ -80,8 +82,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--result", help="internal")
     args = parser.parse_args(argv)
     if args.quick:
-        args.epochs, args.train_images, args.test_images = 2, "1024", 256
+        args.epochs, args.test_images = 2, 256
+        args.train_images = args.train_images or "1024"
         args.architectures = args.architectures or "dense,conv"
+    args.train_images = args.train_images or "dense=60000,conv=10000,resnet=10000"
     args.architectures = args.architectures or ",".join(NETWORKS)
     if args.epochs < 2:
         parser.error("--epochs must be at least 2: the first epoch compiles and is not timed.")

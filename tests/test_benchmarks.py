@@ -22,39 +22,43 @@ def write_mnist_like(path: Path) -> None:
     np.savez(path, x_train=x[:1024], y_train=y[:1024], x_test=x[1024:], y_test=y[1024:])
 
 
-def run_quick(tmp_path: Path, architecture: str, *flags: str) -> tuple[Path, str]:
-    """Runs the script's --quick mode on this backend and synthetic data; returns its output
-    directory and what it printed."""
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory) -> tuple[Path, str]:
+    """Runs the script's --quick mode once on this backend and synthetic data, dense with two
+    pairs and conv with each up-sampling on 256 images; returns its output directory and what
+    it printed. (One run for both tests: each worker is a fresh process that compiles.)"""
+    tmp_path = tmp_path_factory.mktemp("bench")
     write_mnist_like(tmp_path / "mnist.npz")
     out = tmp_path / "bench"
     command = [sys.executable, str(SCRIPT), "--quick", "--backends", keras.backend.backend()]
-    command += ["--architectures", architecture, "--data", str(tmp_path / "mnist.npz")]
-    command += ["--out", str(out), *flags]
+    command += ["--architectures", "dense,conv", "--data", str(tmp_path / "mnist.npz")]
+    command += ["--pairs", "2", "--train-images", "dense=1024,conv=256"]
+    command += ["--upsamplings", "transpose,pixel_shuffle", "--out", str(out)]
     done = subprocess.run(command, env=backend_env(), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     return out, done.stdout
 
 
-def test_quick_run_writes_table_json_and_chart(tmp_path):
+def test_quick_run_writes_table_json_and_chart(quick_run):
     backend = keras.backend.backend()
-    out, printed = run_quick(tmp_path, "dense", "--pairs", "2")
+    out, printed = quick_run
 
     results = json.loads((out / "results.json").read_text())
-    runners = [run["runner"] for run in results["runs"]]
+    dense = [run for run in results["runs"] if run["architecture"] == "dense"]
+    runners = [run["runner"] for run in dense]
     expected = [f"keras_vae {backend}", f"plain Keras {backend}"]
     if importlib.util.find_spec("torch"):
         expected.insert(0, "plain PyTorch loop")
     assert runners == expected
     assert results["gemm"]["gflops"] > 0
-    for run in results["runs"]:
-        assert run["architecture"] == "dense"
+    for run in dense:
         assert run["timed_epochs"] == 1
         assert run["images_per_second"] > 0
         assert run["first_step_seconds"] > 0
         assert run["peak_rss_mb"] > 50
         # Below 784 log 2 = 543 nats, what uniform-grey predictions score.
         assert 0 < run["test_negative_elbo"] < 543
-    keras_run, plain_keras = results["runs"][-2:]
+    keras_run, plain_keras = dense[-2:]
     # Two interleaved pairs: each row is its median run, the ratio the median of the pairs'.
     assert len(keras_run["repeats"]) == len(plain_keras["repeats"]) == 2
     assert keras_run["images_per_second"] == min(keras_run["repeats"])
@@ -64,7 +68,7 @@ def test_quick_run_writes_table_json_and_chart(tmp_path):
     # The ratio to the GEMM bound, as the script defines it; not bounded by 1 here, since a
     # GEMM timed while other tests load the cores can come out slower than the model.
     bound = results["gemm"]["gflops"] * 1e9 / keras_run["flops_per_image"]
-    for run in results["runs"]:
+    for run in dense:
         assert run["vs_gemm_bound"] == pytest.approx(run["images_per_second"] / bound)
     # 784-400-20: 2 FLOPs per multiply-add, 3 passes except the first layer's input gradient.
     forward = 2 * (784 * 400 + 2 * 400 * 20 + 20 * 400 + 400 * 784)
@@ -75,13 +79,16 @@ def test_quick_run_writes_table_json_and_chart(tmp_path):
     assert (out / "throughput.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_each_upsampling_gets_its_own_row_and_network(tmp_path):
+def test_each_upsampling_gets_its_own_row_and_network(quick_run):
     backend = keras.backend.backend()
-    flags = ("--train-images", "256", "--upsamplings", "transpose,pixel_shuffle")
-    out, _ = run_quick(tmp_path, "conv", *flags)
+    out, _ = quick_run
 
-    runs = json.loads((out / "results.json").read_text())["runs"]
-    ours = {run["runner"]: run for run in runs if run["runner"].startswith("keras_vae")}
+    results = json.loads((out / "results.json").read_text())
+    # --quick keeps the --train-images it is given.
+    train_images = results["settings"]["train_images"]
+    assert (train_images["dense"], train_images["conv"]) == (1024, 256)
+    conv = [run for run in results["runs"] if run["architecture"] == "conv"]
+    ours = {run["runner"]: run for run in conv if run["runner"].startswith("keras_vae")}
     assert list(ours) == [f"keras_vae {backend} transpose", f"keras_vae {backend} pixel_shuffle"]
     transpose, pixel_shuffle = ours.values()
     assert "Conv2DTranspose" in transpose["decoder_layers"]
