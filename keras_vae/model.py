@@ -480,6 +480,16 @@ class VAE(VAETrainer, keras.Model):
             state.assign(np.asarray(store[_SEED_STATE]).astype(state.dtype))
         super().load_own_variables({key: store[key] for key in keys if key != _SEED_STATE})
 
+    def compile_from_config(self, config: dict) -> None:
+        """Compiles a loaded VAE as `compile()` would on this backend, with the saved optimizer.
+
+        Keras saves `jit_compile` as the backend that saved the file resolved `"auto"` (XLA on
+        JAX, eager on PyTorch and on TensorFlow's CPU), so a file written on JAX would train
+        with `torch.compile` on PyTorch, and one written on PyTorch without XLA on JAX. Set
+        `vae.jit_compile` after loading to choose otherwise.
+        """
+        super().compile_from_config({k: v for k, v in config.items() if k != "jit_compile"})
+
     def get_config(self) -> dict:
         return {
             "name": self.name,

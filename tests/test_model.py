@@ -247,6 +247,17 @@ def test_save_and_load_give_identical_outputs(tmp_path, images, architecture):
         assert_all_close(terms[name], loaded_terms[name], rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("saved_jit_compile", [True, False])
+def test_a_loaded_model_compiles_as_this_backend_would(tmp_path, saved_jit_compile):
+    # As if saved on another backend: JAX saves True, PyTorch and TensorFlow's CPU False.
+    vae = small_vae()
+    vae.compile(optimizer=keras.optimizers.Adam(3e-3), jit_compile=saved_jit_compile)
+    vae.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert loaded.jit_compile == small_vae().jit_compile
+    assert float(to_numpy(loaded.optimizer.learning_rate)) == pytest.approx(3e-3)
+
+
 def test_mismatched_encoder_and_decoder_are_rejected():
     encoder, _ = keras_vae.get_architecture("dense")((28, 28, 1), 4)
     _, decoder = keras_vae.get_architecture("dense")((28, 28, 1), 5)
