@@ -29,6 +29,13 @@ if keras.backend.backend() == "tensorflow" and os.environ.get("TF_LOGICAL_CPUS")
         cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)]
     )
 
+if keras.backend.backend() == "jax":
+    import jax
+
+    # The step's sharding is recorded as XLA compiles it; a program read back from JAX's
+    # compilation cache would skip that.
+    jax.config.update("jax_enable_compilation_cache", False)
+
 from keras_vae.training import TrainingConfig, train
 from keras_vae.training import run as training_run
 from keras_vae.training.distribution import DataParallel
