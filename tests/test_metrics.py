@@ -130,6 +130,25 @@ def test_classifier_metrics_reject_images_of_other_shapes():
         metrics.fid(np.zeros((20, 32, 32, 3)), np.zeros((20, 32, 32, 3)), classifier)
 
 
+def test_the_classifier_reads_the_same_images_once_and_shares_them_read_only():
+    classifier = MNISTClassifier()
+    images = synthetic_images(12)
+    features, probabilities = classifier.features_and_probabilities(images)
+    again = classifier.features_and_probabilities(images.copy())  # the same contents
+    assert again[0] is features and again[1] is probabilities
+    with pytest.raises(ValueError, match="read-only"):
+        probabilities[0, 0] = 1.0
+    changed = images.copy()
+    changed[0, 14, 14, 0] = 1.0 - changed[0, 14, 14, 0]
+    other_features, _ = classifier.features_and_probabilities(changed)
+    assert other_features is not features
+    np.testing.assert_array_equal(other_features[1:], features[1:])
+    assert not np.array_equal(other_features[0], features[0])
+    for n in range(1, MNISTClassifier.REMEMBERED_ARRAYS + 1):  # the oldest is forgotten
+        classifier.features_and_probabilities(synthetic_images(12, seed=n))
+    assert classifier.features_and_probabilities(images)[0] is not features
+
+
 def test_shipped_classifier_on_real_mnist(mnist_npz):
     """The shipped weights reach 99% test accuracy, and the calibration figures are sane."""
     assert shipped_weights_path().stat().st_size < 1_000_000  # a few hundred KB
