@@ -26,12 +26,14 @@ __all__ = [
     "get_loss",
     "get_objective",
     "get_prior",
+    "get_registry",
     "hierarchical",
     "latent",
     "list_architectures",
     "list_losses",
     "list_objectives",
     "list_priors",
+    "list_registries",
     "load_vae",
     "losses",
     "metrics",
@@ -57,10 +59,12 @@ __getattr__, __dir__ = lazy_imports.lazy_exports(
         "get_loss": ".losses.registry",
         "get_objective": ".objectives.registry",
         "get_prior": ".priors.registry",
+        "get_registry": ".registry",
         "list_architectures": ".architectures.registry",
         "list_losses": ".losses.registry",
         "list_objectives": ".objectives.registry",
         "list_priors": ".priors.registry",
+        "list_registries": ".registry",
         "load_vae": ".saving",
         "register_architecture": ".architectures.registry",
         "register_loss": ".losses.registry",
@@ -107,5 +111,6 @@ if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
     from keras_vae.model import VAE
     from keras_vae.objectives import get_objective, list_objectives, register_objective
     from keras_vae.priors import get_prior, list_priors, register_prior
+    from keras_vae.registry import get_registry, list_registries
     from keras_vae.saving import load_vae
     from keras_vae.training.distribution import DataParallel, data_parallel

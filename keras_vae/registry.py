@@ -1,7 +1,10 @@
-"""A named registry that third-party packages extend by decorator or entry point.
+"""Every registry of keras_vae, one per kind of component, behind one façade.
 
-Built-in entries are given as "module:attribute" and imported on first lookup, so that listing
-the names (`keras-vae list`) loads neither Keras nor a backend.
+`get_registry(kind)` returns the registry of architectures, losses, priors or objectives; each
+registers by decorator (`register`) or by an entry point in its group, and gets, lists and
+resolves names the same way. The per-kind functions (`register_prior`, `get_loss`, ...) are its
+bound methods. Built-in entries are given as "module:attribute" and imported on first lookup,
+so that listing the names (`keras-vae list`) loads neither Keras nor a backend.
 """
 
 from __future__ import annotations
@@ -22,18 +25,53 @@ class Registry:
         kind: what the registry holds, for messages ("architecture", "loss").
         group: the `importlib.metadata` entry-point group third-party packages use.
         builtins: {name: "module:attribute"} of the built-in entries, imported on first lookup.
+        base: "module:Class" of the Keras class every entry subclasses; `register` then also
+            registers a class as a Keras serializable, and `resolve` returns instances of it.
+            None for entries that are plain factories (architectures).
+        default: the name `resolve(None)` builds; None: `resolve(None)` is an error.
+        plural: the kind in the plural, for listings (default: kind + "s").
     """
 
-    def __init__(self, kind: str, group: str, builtins: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        group: str,
+        builtins: dict[str, str] | None = None,
+        base: str | None = None,
+        default: str | None = None,
+        plural: str | None = None,
+    ) -> None:
         self.kind = kind
         self.group = group
         self.builtins = dict(builtins or {})
+        self.base = base
+        self.default = default
+        self.plural = plural or f"{kind}s"
         self._entries: dict[str, Any] = {}
         self._plugins_loaded = False
 
-    def register(self, name: str) -> Callable[[Any], Any]:
-        """Returns a decorator that registers its argument under `name`."""
+    def register(self, name: str, package: str | None = None) -> Callable[[Any], Any]:
+        """Returns a decorator that registers its argument under `name`; a class of a registry
+        with a Keras `base` also becomes a Keras serializable, so that saved models holding it
+        reload without `custom_objects`.
 
+        Args:
+            name: the name `get`, `resolve`, `build_vae` and the command line accept.
+            package: the Keras serialization package; defaults to the class's top-level module.
+
+        Example:
+            >>> @keras_vae.register_prior("my_prior")
+            ... class MyPrior(keras_vae.priors.StandardNormal): ...
+        """
+        if self.base is not None:
+            return self._register_serializable(name, package)
+        if package is not None:
+            raise TypeError(
+                f"A {self.kind} is a plain factory, not a Keras class: it takes no package."
+            )
+        return self._register(name)
+
+    def _register(self, name: str) -> Callable[[Any], Any]:
         def decorator(obj: Any) -> Any:
             earlier = self._entries.get(name, self.builtins.get(name))
             if earlier is not None and earlier is not obj:
@@ -47,32 +85,32 @@ class Registry:
 
         return decorator
 
-    def register_serializable(self, name: str, package: str | None = None) -> Callable:
-        """Returns a decorator that registers a class under `name` and as a Keras serializable,
-        so that saved models holding it reload without `custom_objects`.
-
-        Args:
-            package: the Keras serialization package; defaults to the class's top-level module.
-        """
-
+    def _register_serializable(self, name: str, package: str | None) -> Callable[[type], type]:
         def decorator(cls: type) -> type:
             import keras  # loaded already: `cls` subclasses one of keras_vae's Keras classes
 
             keras_package = package or cls.__module__.split(".")[0]
             cls = keras.saving.register_keras_serializable(package=keras_package)(cls)
-            return self.register(name)(cls)
+            return self._register(name)(cls)
 
         return decorator
 
-    def resolve(self, obj: Any, base: type) -> Any:
-        """Returns `obj` as an instance of `base`: a registered name (built with no
-        arguments), a Keras config, or an instance; raises a TypeError naming the choices."""
+    def resolve(self, obj: Any) -> Any:
+        """Returns `obj` as an instance of the registry's base class: a registered name (built
+        with no arguments), a Keras config, an instance, or None for the default; raises a
+        TypeError naming the choices. (For factories, a name gives the factory.)"""
+        if obj is None and self.default is not None:
+            obj = self.default
+        if self.base is None:
+            return self.get(obj) if isinstance(obj, str) else obj
         if isinstance(obj, str):
             obj = self.get(obj)()
         elif isinstance(obj, dict):
             import keras
 
             obj = keras.saving.deserialize_keras_object(obj)
+        module, _, attribute = self.base.partition(":")
+        base = getattr(importlib.import_module(module), attribute)
         if not isinstance(obj, base):
             raise TypeError(
                 f"A {self.kind} must be a registered name ({', '.join(self.names())}) or a "
@@ -123,6 +161,73 @@ class Registry:
             # Loading the module usually registers the name by decorator already.
             if entry_point.name not in self._entries:
                 self._entries[entry_point.name] = obj
+
+
+_REGISTRIES = {
+    registry.kind: registry
+    for registry in (
+        Registry(
+            "architecture",
+            group="keras_vae.architectures",
+            builtins={
+                "conv": "keras_vae.architectures.conv:conv",
+                "dense": "keras_vae.architectures.dense:dense",
+                "gated_dense": "keras_vae.architectures.gated_dense:gated_dense",
+                "hvae": "keras_vae.architectures.hvae:hvae",
+                "resnet": "keras_vae.architectures.resnet:resnet",
+            },
+        ),
+        Registry(
+            "loss",
+            group="keras_vae.losses",
+            builtins={
+                "bernoulli": "keras_vae.losses.likelihoods:Bernoulli",
+                "beta_tc": "keras_vae.losses.beta_tc:BetaTC",
+                "continuous_bernoulli": "keras_vae.losses.likelihoods:ContinuousBernoulli",
+                "gaussian": "keras_vae.losses.likelihoods:Gaussian",
+                "kl": "keras_vae.losses.kl:GaussianKL",
+                "laplace": "keras_vae.losses.likelihoods:Laplace",
+                "mmd": "keras_vae.losses.mmd:MMD",
+            },
+            base="keras_vae.losses.base:LossTerm",
+            plural="losses",
+        ),
+        Registry(
+            "prior",
+            group="keras_vae.priors",
+            builtins={
+                "mixture_of_gaussians": "keras_vae.priors.mixture:MixtureOfGaussians",
+                "standard_normal": "keras_vae.priors.standard_normal:StandardNormal",
+                "vamp": "keras_vae.priors.vamp:VampPrior",
+            },
+            base="keras_vae.priors.base:Prior",
+        ),
+        Registry(
+            "objective",
+            group="keras_vae.objectives",
+            builtins={
+                "elbo": "keras_vae.objectives.base:ELBO",
+                "iwae": "keras_vae.objectives.iwae:IWAE",
+            },
+            base="keras_vae.objectives.base:Objective",
+            default="elbo",
+        ),
+    )
+}
+
+
+def list_registries() -> list[str]:
+    """Returns the kinds of component that have a registry ("architecture", "loss", ...)."""
+    return list(_REGISTRIES)
+
+
+def get_registry(kind: str) -> Registry:
+    """Returns the registry of `kind`, or raises a ValueError naming the kinds there are."""
+    if kind in _REGISTRIES:
+        return _REGISTRIES[kind]
+    close = difflib.get_close_matches(str(kind), list(_REGISTRIES), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ValueError(f"No registry of kind {kind!r}.{hint} Kinds: {', '.join(list_registries())}.")
 
 
 def _qualname(obj: Any) -> str:

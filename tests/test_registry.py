@@ -6,23 +6,54 @@ import warnings
 
 import keras
 import pytest
+from click.testing import CliRunner
 
 import keras_vae
-from keras_vae.architectures import registry as architecture_registry
-from keras_vae.losses import registry as loss_registry
+from keras_vae.cli import main
+from keras_vae.registry import get_registry, list_registries
 
 
 @pytest.fixture
 def clean_registries():
-    """Restores both registries after a test registers names or loads plugins."""
-    saved = [
-        (r, dict(r._entries), r._plugins_loaded)
-        for r in (architecture_registry._ARCHITECTURES, loss_registry._LOSSES)
-    ]
+    """Restores every registry after a test registers names or loads plugins."""
+    saved = [(r, dict(r._entries), r._plugins_loaded) for r in map(get_registry, list_registries())]
     yield
     for registry, entries, loaded in saved:
         registry._entries = entries
         registry._plugins_loaded = loaded
+
+
+def test_every_kind_is_one_registry_and_its_functions_are_that_registry_s():
+    assert list_registries() == ["architecture", "loss", "prior", "objective"]
+    for kind in list_registries():
+        registry = get_registry(kind)
+        plural = registry.plural
+        for verb, method in (("register", "register"), ("get", "get")):
+            assert getattr(keras_vae, f"{verb}_{kind}") == getattr(registry, method)
+        assert getattr(keras_vae, f"list_{plural}") == registry.names
+        assert registry.group == f"keras_vae.{plural}"
+    assert keras_vae.priors.resolve_prior == get_registry("prior").resolve
+    lines = CliRunner().invoke(main, ["list"]).output.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["architectures", "losses", "priors",
+                                                       "objectives"]  # fmt: skip
+    assert lines[2] == "priors: " + ", ".join(keras_vae.list_priors())
+
+
+def test_an_unknown_kind_names_the_kinds_there_are():
+    with pytest.raises(ValueError, match="No registry of kind 'prios'. Did you mean 'prior'"):
+        get_registry("prios")
+    with pytest.raises(ValueError, match="Kinds: architecture, loss, prior, objective"):
+        get_registry("sampler")
+
+
+def test_resolve_builds_names_and_defaults_and_names_the_choices():
+    assert type(get_registry("prior").resolve("vamp")).__name__ == "VampPrior"
+    assert type(get_registry("objective").resolve(None)).__name__ == "ELBO"
+    assert get_registry("architecture").resolve("dense") is keras_vae.get_architecture("dense")
+    with pytest.raises(TypeError, match=r"registered name \(mixture_of_gaussians, standard"):
+        get_registry("prior").resolve(None)
+    with pytest.raises(TypeError, match="plain factory"):
+        keras_vae.register_architecture("x", package="mine")
 
 
 def test_builtins_are_listed():
@@ -102,8 +133,8 @@ def test_third_party_plugins_arrive_through_entry_points(tmp_path, monkeypatch, 
         """,
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    architecture_registry._ARCHITECTURES._plugins_loaded = False
-    loss_registry._LOSSES._plugins_loaded = False
+    get_registry("architecture")._plugins_loaded = False
+    get_registry("loss")._plugins_loaded = False
     assert "wide_mlp" in keras_vae.list_architectures()
     assert "bernoulli2" in keras_vae.list_losses()
     vae = keras_vae.build_vae(
@@ -122,7 +153,7 @@ def test_a_broken_plugin_warns_with_its_distribution_and_breaks_nothing(
         "[keras_vae.architectures]\nbroken = vae_plugin_test:nothing\n",
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    architecture_registry._ARCHITECTURES._plugins_loaded = False
+    get_registry("architecture")._plugins_loaded = False
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         names = keras_vae.list_architectures()

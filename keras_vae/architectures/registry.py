@@ -1,4 +1,4 @@
-"""The architecture registry: `register_architecture`, `get_architecture`, `list_architectures`.
+"""The architecture registry's functions: the bound methods of `get_registry("architecture")`.
 
 An architecture is a factory `f(input_shape, latent_dim, **kwargs) -> (encoder, decoder)`:
 the encoder maps images (H, W, C) to `[z_mean, z_log_var]`, each (latent_dim,); the decoder maps
@@ -6,41 +6,10 @@ the encoder maps images (H, W, C) to `[z_mean, z_log_var]`, each (latent_dim,); 
 architecture returns `keras_vae.hierarchical.HierarchicalNetworks` instead (`hvae`).
 """
 
-from __future__ import annotations
+from keras_vae.registry import get_registry
 
-from collections.abc import Callable
+_ARCHITECTURES = get_registry("architecture")
 
-from keras_vae.registry import Registry
-
-_ARCHITECTURES = Registry(
-    "architecture",
-    group="keras_vae.architectures",
-    builtins={
-        "conv": "keras_vae.architectures.conv:conv",
-        "dense": "keras_vae.architectures.dense:dense",
-        "gated_dense": "keras_vae.architectures.gated_dense:gated_dense",
-        "hvae": "keras_vae.architectures.hvae:hvae",
-        "resnet": "keras_vae.architectures.resnet:resnet",
-    },
-)
-
-
-def register_architecture(name: str) -> Callable[[Callable], Callable]:
-    """Registers an encoder/decoder factory under `name`.
-
-    Example:
-        >>> @register_architecture("tiny")
-        ... def tiny(input_shape, latent_dim):
-        ...     return encoder, decoder
-    """
-    return _ARCHITECTURES.register(name)
-
-
-def get_architecture(name: str) -> Callable:
-    """Returns the factory registered as `name`."""
-    return _ARCHITECTURES.get(name)
-
-
-def list_architectures(pattern: str = "*") -> list[str]:
-    """Returns the registered architecture names matching `pattern`, plugins included."""
-    return _ARCHITECTURES.names(pattern)
+register_architecture = _ARCHITECTURES.register
+get_architecture = _ARCHITECTURES.get
+list_architectures = _ARCHITECTURES.names

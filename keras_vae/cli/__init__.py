@@ -31,10 +31,9 @@ def list_registered() -> None:
 
     Example: keras-vae list
     """
-    click.echo("architectures: " + ", ".join(keras_vae.list_architectures()))
-    click.echo("losses: " + ", ".join(keras_vae.list_losses()))
-    click.echo("priors: " + ", ".join(keras_vae.list_priors()))
-    click.echo("objectives: " + ", ".join(keras_vae.list_objectives()))
+    for kind in keras_vae.list_registries():
+        registry = keras_vae.get_registry(kind)
+        click.echo(f"{registry.plural}: " + ", ".join(registry.names()))
 
 
 for command in (train, generate, reconstruct, interpolate, plot, evaluate, score, export_command,

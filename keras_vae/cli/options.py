@@ -34,21 +34,14 @@ def integers(minimum: int, example: str):
     return parse
 
 
-def _registry(kind: str) -> tuple:
-    """Returns the (list, get) functions of the registry of `kind`."""
-    if kind == "architecture":
-        return keras_vae.list_architectures, keras_vae.get_architecture
-    if kind == "prior":
-        return keras_vae.list_priors, keras_vae.get_prior
-    return keras_vae.list_losses, keras_vae.get_loss
-
-
 def _registered(kind: str):
+    """Returns a click callback that accepts the names registered in the registry of `kind`."""
+    registry = keras_vae.get_registry(kind)
+
     def check(ctx, param, value: str) -> str:
-        names, lookup = _registry(kind)
-        if value not in names():
+        if value not in registry.names():
             try:
-                lookup(value)
+                registry.get(value)
             except ValueError as error:
                 raise click.BadParameter(str(error)) from None
         return value
