@@ -17,7 +17,7 @@ import pytest
 import keras_vae
 from keras_vae.cli import main
 from keras_vae.lazy_imports import MOVED_MODULES
-from keras_vae.training.config import TrainingConfig, option_of
+from keras_vae.training.config import TrainingConfig, flag_of, option_of
 from keras_vae.training.run_directory import RunDirectory
 from tests.helpers import backend_env
 
@@ -120,7 +120,7 @@ def test_every_config_field_is_a_train_option_with_its_default_and_help():
             assert field.name not in options or field.name == "out"
             continue
         flag = options[field.name]
-        assert flag.opts == [f"--{field.name.replace('_', '-')}"]
+        assert flag.opts == [flag_of(field)]
         assert flag.help == option.help and option.help
         default = "none" if field.default is None and option.choices else field.default
         assert flag.default == default, field.name

@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 import keras_vae
+from keras_vae.cli.backend import KerasCommand
 from keras_vae.cli.errors import BadInput, Diverged
 from keras_vae.cli.images import generate, interpolate, plot, reconstruct
 from keras_vae.cli.scoring import evaluate, score
@@ -25,15 +26,34 @@ def main() -> None:
     """Variational Autoencoders in Keras 3 on TensorFlow, PyTorch and JAX (KERAS_BACKEND)."""
 
 
-@main.command(name="list")
-def list_registered() -> None:
+@main.command(name="list", cls=KerasCommand)
+@click.option(
+    "--options",
+    "with_options",
+    is_flag=True,
+    help="Also each component's options, with their types and defaults (`train --set`).",
+)
+def list_registered(with_options: bool) -> None:
     """List registered architectures, loss terms, priors and objectives, plugins included.
 
+    \b
     Example: keras-vae list
+             keras-vae list --options
     """
     for kind in keras_vae.list_registries():
         registry = keras_vae.get_registry(kind)
-        click.echo(f"{registry.plural}: " + ", ".join(registry.names()))
+        if not with_options:
+            click.echo(f"{registry.plural}: " + ", ".join(registry.names()))
+            continue
+        # Reading the options imports each component, and with it Keras.
+        from keras_vae.component_options import component_options
+
+        click.echo(f"{registry.plural}:")
+        for name in registry.names():
+            options = component_options(registry.get(name)).values()
+            click.echo(f"  {name}" + ("" if options else "  (no options)"))
+            for option in options:
+                click.echo(f"    {option.describe()}")
 
 
 for command in (train, generate, reconstruct, interpolate, plot, evaluate, score, export_command,

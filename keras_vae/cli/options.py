@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 import keras_vae
-from keras_vae.training.config import TrainingConfig, option_of
+from keras_vae.training.config import TrainingConfig, flag_of, option_of
 from keras_vae.training.run_directory import RunDirectory
 
 MODEL = click.argument("model", type=click.Path(path_type=Path))
@@ -74,6 +74,10 @@ def training_options(command):
         elif kind == (tuple[int, ...] | None):
             minimum = int(option.min) if option.min is not None else 1
             kwargs["callback"] = integers(minimum, "9 or 0,6" if minimum == 0 else "512,256")
+        elif kind == tuple[str, ...]:
+            kwargs["multiple"] = True
+            kwargs["metavar"] = "ROLE.OPTION=VALUE"
+            kwargs["show_default"] = False
         elif kind is bool:
             kwargs["is_flag"] = True
             kwargs["show_default"] = False
@@ -90,7 +94,7 @@ def training_options(command):
             )
         if field.default is None and not option.choices:
             kwargs["show_default"] = False
-        command = click.option(f"--{field.name.replace('_', '-')}", **kwargs)(command)
+        command = click.option(flag_of(field), field.name, **kwargs)(command)
     return command
 
 

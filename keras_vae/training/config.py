@@ -34,6 +34,7 @@ class Option:
         choices: the allowed values; None among them is spelled "none".
         resumable: a resumed run may change it (the others define the model, data, objective).
         command_line: False for fields set through other flags or left to the library.
+        flag: the flag's name where it is not the field's ("--set").
     """
 
     help: str = ""
@@ -43,6 +44,7 @@ class Option:
     choices: tuple | None = None
     resumable: bool = False
     command_line: bool = True
+    flag: str | None = None
 
 
 def _field(default, **option):
@@ -52,6 +54,11 @@ def _field(default, **option):
 def option_of(config_field: dataclasses.Field) -> Option:
     """Returns the `Option` of a `TrainingConfig` field."""
     return config_field.metadata["option"]
+
+
+def flag_of(config_field: dataclasses.Field) -> str:
+    """Returns the command-line flag of a `TrainingConfig` field ("--latent-dim")."""
+    return option_of(config_field).flag or f"--{config_field.name.replace('_', '-')}"
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,13 @@ class TrainingConfig:
     beta: float = _field(1.0, help="KL weight (beta_tc: the total correlation's).", min=0)
     warmup_steps: int = _field(0, help="Linear KL warm-up over this many optimizer steps.", min=0)
     free_bits: float = _field(0.0, help="Nats per latent dimension not penalised.", min=0)
+    component_options: tuple[str, ...] = _field(
+        (),
+        help="ROLE.OPTION=VALUE: an option of the run's architecture, likelihood, kl, prior, "
+        "objective or mmd term, plugins' included (e.g. prior.components=50; keras-vae list "
+        "--options). Repeatable.",
+        flag="--set",
+    )
     batch_size: int = _field(128, help="Images per optimizer step.", min=1)
     learning_rate: float = _field(1e-3, help="Adam's learning rate.", min=0, min_open=True)
     learning_rate_decay_epochs: int = _field(
@@ -219,7 +233,7 @@ def read_config(path: Path) -> TrainingConfig:
     fields = json.loads(Path(path).read_text())
     names = {f.name for f in dataclasses.fields(TrainingConfig)}
     fields = {k: v for k, v in fields.items() if k in names}
-    for name in ("hidden_units", "filters", "exclude_labels"):
+    for name in ("hidden_units", "filters", "exclude_labels", "component_options"):
         if fields.get(name) is not None:
             fields[name] = tuple(fields[name])
     for name in ("out", "data"):

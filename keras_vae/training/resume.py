@@ -10,7 +10,7 @@ from pathlib import Path
 from keras_vae.model import VAE
 from keras_vae.saving import load_vae
 from keras_vae.training.checkpoints import checkpoints_newest_first, point_latest_at
-from keras_vae.training.config import TrainingConfig, option_of, read_config
+from keras_vae.training.config import TrainingConfig, flag_of, option_of, read_config
 from keras_vae.training.run_directory import RunDirectory
 
 
@@ -80,7 +80,7 @@ def check_resumable(config: TrainingConfig, run: RunDirectory) -> None:
         )
     started = read_config(run.config)
     differing = [
-        f"--{field.name.replace('_', '-')} {_option_text(getattr(config, field.name))} (the run "
+        f"{flag_of(field)} {_option_text(getattr(config, field.name))} (the run "
         f"has {_option_text(getattr(started, field.name))})"
         for field in dataclasses.fields(TrainingConfig)
         if not option_of(field).resumable
@@ -88,7 +88,7 @@ def check_resumable(config: TrainingConfig, run: RunDirectory) -> None:
     ]
     if differing:
         changeable = ", ".join(
-            f"--{field.name.replace('_', '-')}"
+            flag_of(field)
             for field in dataclasses.fields(TrainingConfig)
             if option_of(field).resumable and option_of(field).command_line
         )

@@ -27,6 +27,7 @@ from keras_vae.training.callbacks import (
     StopOnNonFiniteLoss,
 )
 from keras_vae.training.checkpoints import latest_checkpoint
+from keras_vae.training.components import component_settings
 from keras_vae.training.config import TrainingConfig, write_config
 from keras_vae.training.distribution import distribution_scope
 from keras_vae.training.resume import check_resumable, resume_point
@@ -167,6 +168,7 @@ def _check_request(
             f"--learning-rate-decay-epochs {config.learning_rate_decay_epochs} is more than the "
             f"run's {config.epochs} epochs; pass at most --epochs."
         )
+    component_settings(config)  # an option no component takes fails before any file is written
     if chief and not resume and not overwrite and run.has_files():
         raise FileExistsError(
             f"{run.path} is not empty; choose another --out, or pass --resume (continue that "

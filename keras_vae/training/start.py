@@ -11,10 +11,11 @@ import numpy as np
 
 from keras_vae.build import build_vae
 from keras_vae.data import load_images, load_mnist
-from keras_vae.losses import MMD, BetaTC, GaussianKL, Likelihood, get_loss
+from keras_vae.losses import MMD, Likelihood, get_loss
 from keras_vae.model import VAE
-from keras_vae.objectives import IWAE
+from keras_vae.objectives import IWAE, get_objective
 from keras_vae.priors import Prior, get_prior
+from keras_vae.training.components import component_settings, run_components
 from keras_vae.training.config import TrainingConfig
 
 
@@ -65,6 +66,7 @@ def build_model(
     """
     if config.conditional and num_classes is None:
         raise ValueError("A conditional model needs the number of classes of its labels.")
+    settings = component_settings(config)
     likelihood = get_loss(config.likelihood)
     if not (isinstance(likelihood, type) and issubclass(likelihood, Likelihood)):
         raise ValueError(
@@ -74,14 +76,23 @@ def build_model(
         if config.warmup_steps or config.free_bits:
             raise ValueError("beta_tc weights the KL's parts itself; drop --warmup-steps and "
                              "--free-bits.")  # fmt: skip
-        kl = BetaTC(beta=config.beta, dataset_size=train_images)
+        kl_kwargs = {"beta": config.beta, "dataset_size": train_images}
     else:
-        kl = GaussianKL(
-            beta=config.beta, warmup_steps=config.warmup_steps, free_bits=config.free_bits
-        )
-    losses = [likelihood(), kl]
+        kl_kwargs = {
+            "beta": config.beta,
+            "warmup_steps": config.warmup_steps,
+            "free_bits": config.free_bits,
+        }
+    kl = run_components(config)["kl"][1](**{**kl_kwargs, **settings.get("kl", {})})
+    losses = [likelihood(**settings.get("likelihood", {})), kl]
     if config.objective == "mmd":
-        losses.append(MMD(kernel=config.mmd_kernel, weight=config.mmd_weight))
+        mmd_kwargs = {"kernel": config.mmd_kernel, "weight": config.mmd_weight}
+        losses.append(MMD(**{**mmd_kwargs, **settings.get("mmd", {})}))
+    objective = None
+    if config.objective == "iwae":
+        objective = IWAE(**{"k": config.k, **settings.get("objective", {})})
+    elif "objective" in settings:
+        objective = get_objective("elbo")(**settings["objective"])
     model = build_vae(
         config.architecture,
         input_shape=input_shape,
@@ -89,18 +100,18 @@ def build_model(
         losses=losses,
         seed=config.seed,
         dynamic_binarization=config.binarize == "dynamic",
-        prior=_prior(config),
-        objective=IWAE(k=config.k) if config.objective == "iwae" else None,
+        prior=_prior(config, settings.get("prior", {})),
+        objective=objective,
         num_classes=num_classes if config.conditional else None,
-        **config.architecture_kwargs(),
+        **{**config.architecture_kwargs(), **settings.get("architecture", {})},
     )
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
     return model
 
 
-def _prior(config: TrainingConfig) -> Prior:
+def _prior(config: TrainingConfig, settings: dict) -> Prior:
     """Returns the prior `config` names, with its components and the run's seed where it takes
-    them."""
+    them, and the options `--set prior.*` gives it."""
     prior = get_prior(config.prior)
     takes = inspect.signature(prior).parameters
     kwargs = {"seed": config.seed} if "seed" in takes else {}
@@ -110,7 +121,7 @@ def _prior(config: TrainingConfig) -> Prior:
                 f"The {config.prior} prior has no components; drop --prior-components."
             )
         kwargs["components"] = config.prior_components
-    return prior(**kwargs)
+    return prior(**{**kwargs, **settings})
 
 
 def initialize_output_bias(model: VAE, x: np.ndarray) -> None:
