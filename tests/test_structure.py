@@ -125,7 +125,7 @@ def test_every_config_field_is_a_train_option_with_its_default_and_help():
         default = "none" if field.default is None and option.choices else field.default
         assert flag.default == default, field.name
     runner_only = {"out", "overwrite", "resume", "preset", "distribute", "coordinator_address"}
-    runner_only |= {"num_processes", "process_id"}
+    runner_only |= {"num_processes", "process_id", "config_file"}
     command_line = {f.name for f in dataclasses.fields(TrainingConfig) if option_of(f).command_line}
     assert set(options) == command_line | runner_only
 

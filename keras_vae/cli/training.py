@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from keras_vae.cli.backend import KerasCommand
+from keras_vae.cli.config_file import with_config_file
 from keras_vae.cli.errors import BadInput, Diverged, user_errors
 from keras_vae.cli.options import training_options
 from keras_vae.training.config import TrainingConfig, read_config
@@ -17,8 +18,23 @@ from keras_vae.training.presets import PRESETS
 from keras_vae.training.run_directory import RunDirectory
 
 
-@click.command(cls=KerasCommand)
+class TrainCommand(KerasCommand):
+    """`train`, whose `--config FILE` gives arguments that the command line's own override."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, with_config_file(list(args)))
+
+
+@click.command(cls=TrainCommand)
 @training_options
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, path_type=Path),
+    help='A TOML file of settings, a table per component ([prior] name = "vamp", '
+    f"components = 50), or a run's directory (its {RunDirectory.CONFIG}) to replay it; flags "
+    "given beside it win.",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -60,6 +76,7 @@ def train(
     coordinator_address: str | None,
     num_processes: int | None,
     process_id: int | None,
+    config_file: Path | None,
     **options,
 ) -> None:
     """Train a VAE and write the model, checkpoints, CSV log and figures to --out.
@@ -68,6 +85,8 @@ def train(
     Example: KERAS_BACKEND=jax keras-vae train --architecture conv --epochs 10 --out runs/conv
     Later:   keras-vae train --out runs/conv --resume --epochs 20
     Preset:  keras-vae train --preset vamp-mnist --out runs/vamp
+    File:    keras-vae train --config run.toml --epochs 5
+    Replay:  keras-vae train --config runs/conv --out runs/conv-again
     """
     given = {
         name: value
