@@ -183,7 +183,22 @@ def test_a_bad_dataset_is_a_one_line_error_with_exit_2(tmp_path):
         (["--prior", "vamp", "--free-bits", "0.5"], "factorise"),
         (["--objective", "beta_tc", "--prior", "mixture_of_gaussians"], "factorise"),
         (["--objective", "iwae", "--warmup-steps", "10"], "trains its own bound"),
-        (["--prior-components", "5"], "has no components"),
+        (
+            ["--prior-components", "5"],
+            "--prior-components does not apply to the standard_normal "
+            "prior: it has no 'components' option",
+        ),
+        (
+            ["--objective", "beta_tc", "--warmup-steps", "5"],
+            "--warmup-steps does not apply to the beta_tc kl",
+        ),
+        (["--k", "7"], "--k does not apply to the elbo objective"),
+        (["--mmd-weight", "3"], "applies to the mmd term, which this run does not have"),
+        (["--objective", "gaussian"], "gaussian is a likelihood, not an objective"),
+        (
+            ["--objective", "bogus"],
+            "Registered objectives: elbo, iwae; loss terms that shape the ELBO: beta_tc, kl, mmd",
+        ),
         (["--prior", "vampp"], "Did you mean 'vamp'"),
         (["--early-stopping", "3"], "--validation-split"),
         (["--validation-split", "5000"], "validation_split 5000.0 holds out"),

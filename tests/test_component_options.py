@@ -125,9 +125,8 @@ def test_set_gives_each_component_its_options_and_the_run_keeps_them(tmp_path):
          "prior's components: int = 500)"),
         ("likelihood.variance=0.2", "the bernoulli likelihood has no option 'variance'. Its "
          "options: none."),
-        ("mmd.weight=1", "this run has no mmd term (--objective mmd adds it)"),
-        ("sampler.k=1", "'sampler' is not a role; roles: architecture, likelihood, kl, prior, "
-         "objective, mmd."),
+        ("mmd.weight=1", "this run has no 'mmd' component. Its roles: architecture, likelihood, "
+         "prior, objective, kl."),
         ("prior.components", "--set takes ROLE.OPTION=VALUE"),
     ],
 )  # fmt: skip
@@ -195,3 +194,55 @@ def test_a_registered_prior_s_option_is_set_from_the_command_line(tmp_path, scal
     assert result.exit_code == 0, result.output
     model = keras_vae.load_vae(out / "model.keras")
     assert type(model.prior) is scaled_normal_prior and model.prior.scale == 0.5
+
+
+@pytest.fixture
+def mean_norm_term():
+    """Registers, as a plugin would, a loss term that shapes the ELBO: weight x mean |z|^2."""
+    registry = get_registry("loss")
+    saved = dict(registry._entries)
+
+    @keras_vae.register_loss("mean_norm_test", package="keras_vae_tests")
+    class MeanNorm(keras_vae.losses.LossTerm):
+        name = "mean_norm"
+        in_elbo = False
+
+        def __init__(self, weight: float = 1.0):
+            self.weight = weight
+
+        def nats(self, outputs):
+            return ops.sum(ops.square(outputs.z_mean), axis=-1)
+
+        def objective(self, outputs, step):
+            return self.weight * ops.mean(self.nats(outputs))
+
+        @property
+        def changes_objective(self):
+            return True
+
+        def get_config(self):
+            return {"weight": self.weight}
+
+    yield MeanNorm
+    registry._entries = saved
+
+
+def test_objective_takes_any_registered_term_that_shapes_the_elbo(tmp_path, mean_norm_term):
+    out = tmp_path / "run"
+    result = train(
+        tmp_path, "--out", str(out), "--objective", "mean_norm_test",
+        "--set", "mean_norm_test.weight=0.25",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    model = keras_vae.load_vae(out / "model.keras")
+    likelihood, kl, added = model.loss_terms
+    assert (type(kl).__name__, type(added)) == ("GaussianKL", mean_norm_term)
+    assert added.weight == 0.25 and type(model.objective).__name__ == "ELBO"
+    assert "mean_norm" in (out / "log.csv").read_text().splitlines()[0]
+    # A term reported as the KL takes the KL's place; the beta_tc term reads --beta.
+    out = tmp_path / "tc"
+    result = train(tmp_path, "--out", str(out), "--objective", "beta_tc", "--beta", "4",
+                   "--set", "kl.gamma=2")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    likelihood, kl = keras_vae.load_vae(out / "model.keras").loss_terms
+    assert (type(kl).__name__, kl.beta, kl.gamma, kl.dataset_size) == ("BetaTC", 4.0, 2.0, 64)

@@ -62,10 +62,10 @@ def config_file_arguments(path: Path) -> list[str]:
     fields = {f.name: f for f in dataclasses.fields(TrainingConfig)}
     arguments: list[str] = []
     for key, value in settings.items():
-        if key in ROLES and isinstance(value, dict):
-            arguments += _section_arguments(path, key, value, fields)
-        elif key in _RECORDED_ONLY:
+        if key in _RECORDED_ONLY:
             continue
+        if isinstance(value, dict):  # a component's table, [mmd] or a plugin's term's too
+            arguments += _section_arguments(path, key, value, fields)
         elif key in _RUNNER:
             arguments += _flag(f"--{key}", value)
         elif key in fields and option_of(fields[key]).command_line:
@@ -80,7 +80,7 @@ def config_file_arguments(path: Path) -> list[str]:
             raise BadInput(
                 f"--config {path}: unknown setting {key!r}.{hint} A file takes train's options by "
                 f"name ({', '.join(sorted([*known, *_RUNNER]))}) and a table per component "
-                f"([{'], ['.join(ROLES)}])."
+                f"([{'], ['.join(ROLES)}], and one per loss term --objective adds, as [mmd])."
             )
     return arguments
 

@@ -49,6 +49,17 @@ def _registered(kind: str):
     return check
 
 
+def _objective(ctx, param, value: str) -> str:
+    """Accepts a registered objective or a loss term that shapes the ELBO."""
+    from keras_vae.training.components import objective_parts
+
+    try:
+        objective_parts(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    return value
+
+
 def _none_for_none(ctx, param, value):
     """The config's value of a choice: None where the command line says "none"."""
     return None if value == "none" else value
@@ -65,7 +76,9 @@ def training_options(command):
             continue
         kind = types[field.name]
         kwargs = {"help": option.help, "default": field.default, "show_default": True}
-        if option.registry:
+        if option.registry == "objective":
+            kwargs["callback"] = _objective  # an objective, or a loss term shaping the ELBO
+        elif option.registry:
             kwargs["callback"] = _registered(option.registry)
         elif option.choices:
             kwargs["type"] = click.Choice(["none" if c is None else c for c in option.choices])

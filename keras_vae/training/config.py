@@ -16,9 +16,6 @@ from keras_vae.atomic_files import write_text_atomically
 from keras_vae.data.binarize import BINARIZE_CHOICES
 from keras_vae.training.distribution import DataParallel
 
-# What `--objective` selects: the model's objective (elbo, iwae) or the loss terms that shape
-# the ELBO's objective (beta_tc, mmd).
-OBJECTIVE_CHOICES = ("elbo", "iwae", "beta_tc", "mmd")
 MMD_KERNELS = ("rbf", "imq")
 
 
@@ -30,7 +27,8 @@ class Option:
         help: the flag's help text.
         min: the smallest value allowed (numbers).
         min_open: the minimum itself is not allowed.
-        registry: "architecture", "loss" or "prior": the value is a name registered there.
+        registry: "architecture", "loss", "prior" or "objective": the value is a name
+            registered there ("objective" takes a loss term that shapes the ELBO too).
         choices: the allowed values; None among them is spelled "none".
         resumable: a resumed run may change it (the others define the model, data, objective).
         command_line: False for fields set through other flags or left to the library.
@@ -116,10 +114,11 @@ class TrainingConfig:
     )
     objective: str = _field(
         "elbo",
-        help="elbo; iwae (the k-draw bound, Burda et al.); beta_tc (the KL split into MI, TC "
-        "and dimension-wise KL, TC weighted by --beta; Chen et al.); mmd (adds --mmd-weight x "
-        "the MMD to the prior, InfoVAE).",
-        choices=OBJECTIVE_CHOICES,
+        help="A registered objective: elbo; iwae (the k-draw bound, Burda et al.). Or a loss "
+        "term that shapes the ELBO, a KL term in place of the KL: beta_tc (the KL split into "
+        "MI, TC and dimension-wise KL, TC weighted by --beta; Chen et al.), any other added to "
+        "it: mmd (--mmd-weight x the MMD to the prior, InfoVAE). Plugins' too (keras-vae list).",
+        registry="objective",
     )
     k: int = _field(5, help="iwae: posterior draws per image.", min=1)
     mmd_kernel: str = _field("imq", help="mmd: the kernel.", choices=MMD_KERNELS)

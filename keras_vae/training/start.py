@@ -3,7 +3,6 @@ set to the data's mean."""
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import keras
@@ -11,11 +10,9 @@ import numpy as np
 
 from keras_vae.build import build_vae
 from keras_vae.data import load_images, load_mnist
-from keras_vae.losses import MMD, Likelihood, get_loss
+from keras_vae.losses import Likelihood
 from keras_vae.model import VAE
-from keras_vae.objectives import IWAE, get_objective
-from keras_vae.priors import Prior, get_prior
-from keras_vae.training.components import component_settings, run_components
+from keras_vae.training.components import build_component, component_settings, run_components
 from keras_vae.training.config import TrainingConfig
 
 
@@ -66,33 +63,19 @@ def build_model(
     """
     if config.conditional and num_classes is None:
         raise ValueError("A conditional model needs the number of classes of its labels.")
+    components = run_components(config)
     settings = component_settings(config)
-    likelihood = get_loss(config.likelihood)
+    likelihood = components["likelihood"][1]
     if not (isinstance(likelihood, type) and issubclass(likelihood, Likelihood)):
         raise ValueError(
             f"{config.likelihood!r} is a loss term but not a reconstruction likelihood."
         )
-    if config.objective == "beta_tc":
-        if config.warmup_steps or config.free_bits:
-            raise ValueError("beta_tc weights the KL's parts itself; drop --warmup-steps and "
-                             "--free-bits.")  # fmt: skip
-        kl_kwargs = {"beta": config.beta, "dataset_size": train_images}
-    else:
-        kl_kwargs = {
-            "beta": config.beta,
-            "warmup_steps": config.warmup_steps,
-            "free_bits": config.free_bits,
-        }
-    kl = run_components(config)["kl"][1](**{**kl_kwargs, **settings.get("kl", {})})
-    losses = [likelihood(**settings.get("likelihood", {})), kl]
-    if config.objective == "mmd":
-        mmd_kwargs = {"kernel": config.mmd_kernel, "weight": config.mmd_weight}
-        losses.append(MMD(**{**mmd_kwargs, **settings.get("mmd", {})}))
-    objective = None
-    if config.objective == "iwae":
-        objective = IWAE(**{"k": config.k, **settings.get("objective", {})})
-    elif "objective" in settings:
-        objective = get_objective("elbo")(**settings["objective"])
+    # The likelihood, the KL term, then any term --objective adds, in the order of `components`.
+    losses = [
+        build_component(config, role, components, settings, dataset_size=train_images)
+        for role in components
+        if role not in ("architecture", "prior", "objective")
+    ]
     model = build_vae(
         config.architecture,
         input_shape=input_shape,
@@ -100,28 +83,13 @@ def build_model(
         losses=losses,
         seed=config.seed,
         dynamic_binarization=config.binarize == "dynamic",
-        prior=_prior(config, settings.get("prior", {})),
-        objective=objective,
+        prior=build_component(config, "prior", components, settings, seed=config.seed),
+        objective=build_component(config, "objective", components, settings),
         num_classes=num_classes if config.conditional else None,
         **{**config.architecture_kwargs(), **settings.get("architecture", {})},
     )
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
     return model
-
-
-def _prior(config: TrainingConfig, settings: dict) -> Prior:
-    """Returns the prior `config` names, with its components and the run's seed where it takes
-    them, and the options `--set prior.*` gives it."""
-    prior = get_prior(config.prior)
-    takes = inspect.signature(prior).parameters
-    kwargs = {"seed": config.seed} if "seed" in takes else {}
-    if config.prior_components is not None:
-        if "components" not in takes:
-            raise ValueError(
-                f"The {config.prior} prior has no components; drop --prior-components."
-            )
-        kwargs["components"] = config.prior_components
-    return prior(**{**kwargs, **settings})
 
 
 def initialize_output_bias(model: VAE, x: np.ndarray) -> None:
