@@ -108,6 +108,8 @@ class Registry:
         elif isinstance(obj, dict):
             import keras
 
+            # A saved model's plugin component is a Keras class its plugin registers on import.
+            self._load_plugins()
             obj = keras.saving.deserialize_keras_object(obj)
         module, _, attribute = self.base.partition(":")
         base = getattr(importlib.import_module(module), attribute)
