@@ -37,6 +37,7 @@ __all__ = [
     "load_vae",
     "losses",
     "metrics",
+    "models",
     "objectives",
     "plots",
     "priors",
@@ -50,10 +51,10 @@ __all__ = [
 __getattr__, __dir__ = lazy_imports.lazy_exports(
     __name__,
     {
-        "VAE": ".model",
+        "VAE": ".models.vae",
         "DataParallel": ".training.distribution",
-        "HierarchicalVAE": ".hierarchical",
-        "build_vae": ".build",
+        "HierarchicalVAE": ".models.hierarchical",
+        "build_vae": ".models.build",
         "data_parallel": ".training.distribution",
         "get_architecture": ".architectures.registry",
         "get_loss": ".losses.registry",
@@ -82,6 +83,7 @@ __getattr__, __dir__ = lazy_imports.lazy_exports(
         "latent",
         "losses",
         "metrics",
+        "models",
         "objectives",
         "plots",
         "priors",
@@ -99,16 +101,17 @@ if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
         hierarchical,
         latent,
         losses,
+        models,
         objectives,
         plots,
         priors,
         training,
     )
     from keras_vae.architectures import get_architecture, list_architectures, register_architecture
-    from keras_vae.build import build_vae
-    from keras_vae.hierarchical import HierarchicalVAE
     from keras_vae.losses import get_loss, list_losses, register_loss
-    from keras_vae.model import VAE
+    from keras_vae.models.build import build_vae
+    from keras_vae.models.hierarchical import HierarchicalVAE
+    from keras_vae.models.vae import VAE
     from keras_vae.objectives import get_objective, list_objectives, register_objective
     from keras_vae.priors import get_prior, list_priors, register_prior
     from keras_vae.registry import get_registry, list_registries

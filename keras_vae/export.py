@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from keras_vae.atomic_files import atomic_path
-from keras_vae.model import VAE
+from keras_vae.models.vae import VAE
 
 FORMATS = ("onnx", "tf_saved_model")
 # The ONNX graphs' output names, in order; each converter names them its own way otherwise.

@@ -11,7 +11,7 @@ from keras import ops
 from keras_vae.backend import inference_mode
 from keras_vae.gmm_sampler import ClassConditionalSampler, GaussianMixtureSampler
 from keras_vae.images import check_images
-from keras_vae.model import VAE
+from keras_vae.models.vae import VAE
 
 
 def _numpy(x) -> np.ndarray:

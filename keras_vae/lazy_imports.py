@@ -21,6 +21,11 @@ from keras_vae.backend_choice import check_backend_installed
 
 # Modules that moved in 0.2.0 (CHANGELOG.md), importable under their old names.
 MOVED_MODULES = {
+    "keras_vae.build": "keras_vae.models.build",
+    "keras_vae.conditioning": "keras_vae.models.conditioning",
+    "keras_vae.hierarchical": "keras_vae.models.hierarchical",
+    "keras_vae.latent": "keras_vae.models.latent",
+    "keras_vae.model": "keras_vae.models.vae",
     "keras_vae.batches": "keras_vae.data.batches",
     "keras_vae.callbacks": "keras_vae.training.callbacks",
     "keras_vae.checkpoints": "keras_vae.training.checkpoints",
@@ -36,8 +41,8 @@ MOVED_MODULES = {
 # The modules whose import registers keras_vae's Keras serializables: the VAE and the
 # built-in loss terms, priors, objectives and layers (what a saved VAE's config names).
 SERIALIZABLES = (
-    "keras_vae.model",
-    "keras_vae.hierarchical",
+    "keras_vae.models.vae",
+    "keras_vae.models.hierarchical",
     "keras_vae.architectures.gated_dense",
     "keras_vae.architectures.resampling",
     "keras_vae.losses.beta_tc",

@@ -10,7 +10,7 @@ from pathlib import Path
 import keras
 
 from keras_vae.lazy_imports import register_serializables
-from keras_vae.model import VAE
+from keras_vae.models.vae import VAE
 from keras_vae.training.run_directory import RunDirectory
 
 

@@ -72,7 +72,7 @@ training_run.build_model = build_model_with_sgd  # where train() looks it up
 backend = keras.backend.backend()
 replica_batches = []
 printed = Path(tempfile.mkdtemp()) / "replica_batches.txt"
-from keras_vae.model import VAE  # noqa: E402
+from keras_vae.models.vae import VAE  # noqa: E402
 
 step = VAE.train_step
 if backend == "jax":

@@ -127,7 +127,7 @@ def test_priors_and_hierarchies_that_cannot_take_labels_are_refused(prior, archi
 
 
 def test_an_encoder_that_flattens_sees_each_label_as_one_input():
-    # An MLP would otherwise read each label H x W times over (see keras_vae.conditioning).
+    # An MLP would otherwise read each label H x W times over (see keras_vae.models.conditioning).
     assert _cvae(hidden_units=(8,)).label_scale == pytest.approx(1 / (6 * 5))
     assert _cvae(architecture="gated_dense", hidden_units=(8,)).label_scale == pytest.approx(1 / 30)
     assert _cvae(architecture="conv").label_scale == 1.0  # reads 3 x 3 pixels at a time

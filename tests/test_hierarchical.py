@@ -10,8 +10,8 @@ from scipy.stats import norm
 import keras_vae
 from keras_vae.cli import main
 from keras_vae.evaluation import iwae_nll, log_importance_weights
-from keras_vae.hierarchical import HierarchicalVAE
 from keras_vae.losses import GaussianKL
+from keras_vae.models.hierarchical import HierarchicalVAE
 from tests.helpers import to_numpy, write_strokes_npz
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -8,7 +8,7 @@ import scipy.linalg
 from keras_vae import build_vae, data
 from keras_vae import evaluation as metrics
 from keras_vae.evaluation.classifier import MNISTClassifier, shipped_weights_path
-from keras_vae.model import VAE
+from keras_vae.models.vae import VAE
 from tests.helpers import synthetic_images
 
 

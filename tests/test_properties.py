@@ -15,7 +15,7 @@ from scipy import special, stats
 from keras_vae import build_vae
 from keras_vae import evaluation as metrics
 from keras_vae.losses import Bernoulli, ContinuousBernoulli, Gaussian, Laplace, kl_divergence
-from keras_vae.model import LOG_VAR_RANGE
+from keras_vae.models.vae import LOG_VAR_RANGE
 from tests.helpers import synthetic_images, to_numpy
 
 # Each example runs backend ops eagerly; keep the count modest and the deadline off (the

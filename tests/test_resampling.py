@@ -162,7 +162,7 @@ def test_jax_runs_start_with_the_flags_merged_into_xla_flags(user, opt_out, want
     env.pop("KERAS_VAE_XLA_FLAGS", None)
     if opt_out is not None:
         env["KERAS_VAE_XLA_FLAGS"] = opt_out
-    code = "import os, keras_vae.model; print(os.environ.get('XLA_FLAGS', ''))"
+    code = "import os, keras_vae.models.vae; print(os.environ.get('XLA_FLAGS', ''))"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == want

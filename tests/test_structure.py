@@ -164,7 +164,14 @@ def test_moved_modules_import_under_their_old_names():
     for old, new in MOVED_MODULES.items():
         assert importlib.import_module(old) is importlib.import_module(new), old
     from keras_vae.datasets import load_mnist  # noqa: F401
+    from keras_vae.model import VAE
     from keras_vae.shards import ShardedImages  # noqa: F401
+
+    # The model families' home, under its own names and the old ones.
+    assert VAE is keras_vae.models.VAE is keras_vae.VAE
+    assert keras_vae.models.build_vae is keras_vae.build_vae
+    assert keras_vae.latent is importlib.import_module("keras_vae.models.latent")
+    assert VAE.__module__ == "keras_vae.models.vae"
 
 
 def test_every_public_name_resolves():

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import keras_vae
 from keras_vae.cli import main
-from keras_vae.hierarchical import HierarchicalVAE
+from keras_vae.models.hierarchical import HierarchicalVAE
 from keras_vae.training.callbacks import BestModel
 from keras_vae.training.config import TrainingConfig
 from keras_vae.training.presets import PRESETS

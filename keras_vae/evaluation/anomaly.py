@@ -27,7 +27,7 @@ import numpy as np
 from keras_vae.atomic_files import atomic_path
 from keras_vae.evaluation.likelihood import iwae_nll_per_image, negative_elbo_per_image
 from keras_vae.images import check_images, png_bytes
-from keras_vae.model import VAE
+from keras_vae.models.vae import VAE
 
 __all__ = [
     "SCORES",

@@ -14,10 +14,10 @@ import numpy as np
 from keras import ops
 
 from keras_vae.backend import inference_mode
-from keras_vae.conditioning import check_labels
 from keras_vae.images import check_images
 from keras_vae.inference import posterior_means
-from keras_vae.model import VAE
+from keras_vae.models.conditioning import check_labels
+from keras_vae.models.vae import VAE
 
 
 def negative_elbo(

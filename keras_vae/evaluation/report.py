@@ -15,7 +15,7 @@ from keras_vae.evaluation import likelihood, sample_quality
 from keras_vae.evaluation.classifier import IMAGE_SHAPE, MNISTClassifier
 from keras_vae.gmm_sampler import ClassConditionalSampler, GaussianMixtureSampler
 from keras_vae.inference import sample_images
-from keras_vae.model import VAE
+from keras_vae.models.vae import VAE
 
 
 @dataclass(frozen=True)

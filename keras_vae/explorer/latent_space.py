@@ -13,7 +13,7 @@ import numpy as np
 
 from keras_vae.images import png_bytes
 from keras_vae.inference import decode_images, posterior_means, reconstruct_images, sample_images
-from keras_vae.model import VAE
+from keras_vae.models.vae import VAE
 
 
 @dataclass(frozen=True)

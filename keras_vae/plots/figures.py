@@ -16,7 +16,7 @@ from keras import ops
 
 from keras_vae.gmm_sampler import ClassConditionalSampler
 from keras_vae.inference import decode_images, posterior_means, reconstruct_images, sample_images
-from keras_vae.model import VAE
+from keras_vae.models.vae import VAE
 from keras_vae.plots import drawing
 from keras_vae.priors.standard_normal import StandardNormal
 

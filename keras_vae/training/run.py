@@ -16,7 +16,7 @@ from keras_vae.data import ImageBatches, ShardedImages, steps_per_epoch
 from keras_vae.data.binarize import binarize_stochastic
 from keras_vae.framework_isolation import set_random_seed
 from keras_vae.images import check_images
-from keras_vae.model import VAE
+from keras_vae.models.vae import VAE
 from keras_vae.plots import write_run_figures
 from keras_vae.saving import load_vae
 from keras_vae.training.callbacks import (

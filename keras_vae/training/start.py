@@ -8,10 +8,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_vae.build import build_vae
 from keras_vae.data import load_images, load_mnist
 from keras_vae.losses import Likelihood
-from keras_vae.model import VAE
+from keras_vae.models.build import build_vae
+from keras_vae.models.vae import VAE
 from keras_vae.training.components import build_component, component_settings, run_components
 from keras_vae.training.config import TrainingConfig
 

@@ -22,8 +22,8 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_vae.latent import gaussian_posterior, log_normal
-from keras_vae.model import VAE
+from keras_vae.models.latent import gaussian_posterior, log_normal
+from keras_vae.models.vae import VAE
 
 __all__ = ["HierarchicalNetworks", "HierarchicalVAE"]
 

@@ -10,18 +10,18 @@ import numpy as np
 from keras import ops
 
 from keras_vae.backend import VAETrainer, replica_context
-from keras_vae.conditioning import (
+from keras_vae.epoch_means import EpochMeans
+from keras_vae.framework_isolation import tensorflow_left_unimported
+from keras_vae.images import check_images
+from keras_vae.losses import Likelihood, LossTerm, VAEOutputs
+from keras_vae.losses.registry import resolve_loss
+from keras_vae.models.conditioning import (
     check_labels,
     condition_codes,
     condition_images,
     one_hot_labels,
 )
-from keras_vae.epoch_means import EpochMeans
-from keras_vae.framework_isolation import tensorflow_left_unimported
-from keras_vae.images import check_images
-from keras_vae.latent import LOG_VAR_RANGE, gaussian_posterior, log_normal
-from keras_vae.losses import Likelihood, LossTerm, VAEOutputs
-from keras_vae.losses.registry import resolve_loss
+from keras_vae.models.latent import LOG_VAR_RANGE, gaussian_posterior, log_normal
 from keras_vae.objectives import ELBO, Objective, resolve_objective
 from keras_vae.priors import Prior, resolve_prior
 
@@ -71,7 +71,7 @@ class VAE(VAETrainer, keras.Model):
             `Objective` such as `keras_vae.objectives.IWAE(k=5)`.
         num_classes: make the VAE conditional on labels 0 .. num_classes - 1: the encoder
             takes images with the one-hot label as extra channels, the decoder z with it
-            appended (`keras_vae.conditioning`); `fit(x, y)`, and `labels=` to the methods.
+            appended (`keras_vae.models.conditioning`); `fit(x, y)`, and `labels=` to the methods.
         label_scale: what a conditional encoder's label channels hold in place of 1 (`build_vae`
             gives an encoder that flattens its images 1 / (H W): `conditioning.label_scale`).
 
@@ -563,7 +563,7 @@ def _check_encoder_decoder(encoder: keras.Model, decoder: keras.Model, classes: 
             "keras_vae.architectures.blocks.gaussian_head or a registered architecture."
         )
     latent = int(outputs[0].shape[-1])
-    fix = " (keras_vae.conditioning.conditional_networks builds both)" if classes else ""
+    fix = " (keras_vae.models.conditioning.conditional_networks builds both)" if classes else ""
     if tuple(decoder.input_shape[1:]) != (latent + classes,):
         raise ValueError(
             f"The decoder takes z of shape {decoder.input_shape[1:]} but the encoder gives "

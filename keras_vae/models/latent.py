@@ -19,8 +19,8 @@ Design
   otherwise. Terms that need the KL per latent dimension (free bits, beta-TC's dimension-wise
   KL) require a factorised prior (`Prior.factorised`) and say so at construction.
 
-How the hierarchical and conditional VAEs extend it (`keras_vae.hierarchical`,
-`keras_vae.conditioning`):
+How the hierarchical and conditional VAEs extend it (`keras_vae.models.hierarchical`,
+`keras_vae.models.conditioning`):
 - A hierarchy q(z2 | x) q(z1 | x, z2), p(z1 | z2) p(z2) keeps the three densities, each now a
   sum over its layers: the lower layers' log q(z1 | x, z2) - log p(z1 | z2) is computed by the
   model beside the decoded draw (`VAEOutputs.lower_kl`), subtracted from the importance

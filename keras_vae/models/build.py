@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from keras_vae.architectures import get_architecture
-from keras_vae.conditioning import conditional_networks, label_scale
-from keras_vae.hierarchical import HierarchicalNetworks, HierarchicalVAE
 from keras_vae.losses import LossTerm
-from keras_vae.model import DEFAULT_LOSSES, VAE
+from keras_vae.models.conditioning import conditional_networks, label_scale
+from keras_vae.models.hierarchical import HierarchicalNetworks, HierarchicalVAE
+from keras_vae.models.vae import DEFAULT_LOSSES, VAE
 from keras_vae.objectives import Objective
 from keras_vae.priors import Prior
 
@@ -39,7 +39,7 @@ def build_vae(
         num_classes: build a conditional VAE of this many classes: the architecture's
             encoder for the images plus one channel per class (holding 1 / (H W) for an
             encoder that flattens them), its decoder for z plus the one-hot label
-            (`keras_vae.conditioning`).
+            (`keras_vae.models.conditioning`).
         **kwargs: the architecture's own keyword arguments (e.g. `hidden_units` for `dense`).
 
     Returns:

@@ -1,0 +1,20 @@
+"""The model families: the VAE (`vae.py`), the hierarchical VAE (`hierarchical.py`), what
+conditions a model on labels (`conditioning.py`), the latent interface they share (`latent.py`)
+and `build_vae` (`build.py`). Names load on first use (`keras_vae.lazy_imports`)."""
+
+from typing import TYPE_CHECKING
+
+from keras_vae.lazy_imports import lazy_exports
+
+__all__ = ["VAE", "HierarchicalVAE", "build_vae"]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {"VAE": ".vae", "HierarchicalVAE": ".hierarchical", "build_vae": ".build"},
+    submodules=("build", "conditioning", "hierarchical", "latent", "vae"),
+)
+
+if TYPE_CHECKING:
+    from keras_vae.models.build import build_vae
+    from keras_vae.models.hierarchical import HierarchicalVAE
+    from keras_vae.models.vae import VAE
