@@ -17,18 +17,14 @@ __all__ = [
     "__version__",
     "architectures",
     "build_vae",
-    "conditioning",
     "data",
     "data_parallel",
-    "datasets",
     "evaluation",
     "get_architecture",
     "get_loss",
     "get_objective",
     "get_prior",
     "get_registry",
-    "hierarchical",
-    "latent",
     "list_architectures",
     "list_losses",
     "list_objectives",
@@ -36,7 +32,6 @@ __all__ = [
     "list_registries",
     "load_vae",
     "losses",
-    "metrics",
     "models",
     "objectives",
     "plots",
@@ -72,7 +67,9 @@ __getattr__, __dir__ = lazy_imports.lazy_exports(
         "register_objective": ".objectives.registry",
         "register_prior": ".priors.registry",
     },
-    # `datasets` and `metrics` are the 0.1 names of `data` and `evaluation`.
+    # Old names, each importing with a DeprecationWarning (lazy_imports.MOVED_MODULES):
+    # `datasets` and `metrics` of `data` and `evaluation`, `conditioning`, `hierarchical` and
+    # `latent` of the modules in `models`.
     submodules=(
         "architectures",
         "conditioning",
@@ -95,11 +92,8 @@ lazy_imports.install()
 if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
     from keras_vae import (
         architectures,
-        conditioning,
         data,
         evaluation,
-        hierarchical,
-        latent,
         losses,
         models,
         objectives,

@@ -19,7 +19,8 @@ from collections.abc import Callable
 
 from keras_vae.backend_choice import check_backend_installed
 
-# Modules that moved in 0.2.0 (CHANGELOG.md), importable under their old names.
+# Modules that moved in 0.2.0 (CHANGELOG.md), importable under their old names with a
+# DeprecationWarning.
 MOVED_MODULES = {
     "keras_vae.build": "keras_vae.models.build",
     "keras_vae.conditioning": "keras_vae.models.conditioning",
@@ -124,7 +125,14 @@ class _Hooks(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None
 
     def exec_module(self, module):
-        sys.modules[module.__name__] = importlib.import_module(MOVED_MODULES[module.__name__])
+        new = MOVED_MODULES[module.__name__]
+        warnings.warn(
+            f"{module.__name__} moved to {new} in keras_vae 0.2; import it from there (the old "
+            "name will go in a later version).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        sys.modules[module.__name__] = importlib.import_module(new)
 
     def register_when_ready(self, just_loaded: str | None = None) -> None:
         """Registers the serializables if Keras is loaded and no module of Keras or keras_vae

@@ -160,6 +160,12 @@ def test_help_and_list_load_no_backend(args):
         assert "architectures: conv, dense, gated_dense, hvae, resnet" in done.stdout
 
 
+def test_an_old_module_name_warns_that_it_moved(monkeypatch):
+    monkeypatch.delitem(sys.modules, "keras_vae.model", raising=False)
+    with pytest.warns(DeprecationWarning, match="keras_vae.model moved to keras_vae.models.vae"):
+        importlib.import_module("keras_vae.model")
+
+
 def test_moved_modules_import_under_their_old_names():
     for old, new in MOVED_MODULES.items():
         assert importlib.import_module(old) is importlib.import_module(new), old
