@@ -21,6 +21,7 @@ from keras_vae.models.conditioning import (
     condition_images,
     one_hot_labels,
 )
+from keras_vae.models.labels import ClassLabels, NoLabels, labelling
 from keras_vae.models.latent import LOG_VAR_RANGE, gaussian_posterior, log_normal
 from keras_vae.objectives import ELBO, Objective, resolve_objective
 from keras_vae.priors import Prior, resolve_prior
@@ -143,6 +144,11 @@ class VAE(VAETrainer, keras.Model):
     def conditional(self) -> bool:
         """Whether the model is conditioned on labels (`num_classes`)."""
         return self.num_classes is not None
+
+    @property
+    def labelling(self) -> NoLabels | ClassLabels:
+        """How the model uses labels: what its callers ask instead of `conditional`."""
+        return labelling(self.num_classes)
 
     @property
     def image_shape(self) -> tuple[int, ...]:
@@ -457,13 +463,7 @@ class VAE(VAETrainer, keras.Model):
     def sample_labels(self, n: int, labels: Any = None) -> Any:
         """Returns the labels of `n` samples: `labels` checked, or every class in equal runs,
         in order (None for an unconditional model)."""
-        if self.num_classes is None:
-            if labels is not None:
-                raise ValueError("This VAE is not conditional; drop the labels.")
-            return None
-        if labels is None:  # equal runs, in order: one class per row of a K x K grid
-            return np.arange(n) * self.num_classes // n
-        return check_labels(labels, n, self.num_classes)
+        return self.labelling.in_runs(n, labels)
 
     def save_own_variables(self, store) -> None:
         """Saves the model's own state: as Keras's, plus the sampling noise's random state (a

@@ -1,0 +1,100 @@
+"""How a model uses labels, asked in one place: `model.labelling`.
+
+A model reads no labels (`NoLabels`) or one class per image (`ClassLabels`, the conditional
+VAE); semi-supervised training, labels for some images, is the next regime. Plots, the explorer,
+export, the command line and evaluation ask the model's labelling what to pass and what to say
+instead of branching on `model.conditional`: each question has an answer for every regime (for
+`NoLabels`, mostly "none"), so a caller passes the answer on unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from keras_vae.models.conditioning import check_labels
+
+
+class NoLabels:
+    """A model that reads no labels: every answer is "none", and a label asked for is refused."""
+
+    conditional = False
+    num_classes: int | None = None
+
+    def read(self, labels: Any, count: int) -> np.ndarray | None:
+        """Returns the labels of `count` images as the model reads them: None (it reads none,
+        whatever is given)."""
+        return None
+
+    def in_runs(self, n: int, labels: Any = None) -> np.ndarray | None:
+        """Returns the labels of `n` samples: None; giving some is an error."""
+        if labels is not None:
+            raise ValueError("This VAE is not conditional; drop the labels.")
+        return None
+
+    def repeated(self, n: int, label: int | None) -> np.ndarray | None:
+        """Returns the labels of `n` images all decoded as class `label`: None."""
+        self.check_class(label)
+        return None
+
+    def check_class(self, label: int | None) -> int | None:
+        """Returns a class asked for (`--label`) once checked; this model takes none."""
+        if label is not None:
+            raise ValueError(f"label {label}: this model is not conditional; it takes no label.")
+        return None
+
+    def as_class(self, label: int | None) -> str:
+        """Returns how a figure's title names the class its images were decoded as: ""."""
+        return ""
+
+    def describe(self) -> str:
+        """Returns what the model conditions on, for messages and exported metadata."""
+        return "no labels"
+
+
+@dataclass(frozen=True)
+class ClassLabels:
+    """A conditional model: one class in 0 .. num_classes - 1 for every image, read by both
+    networks (`keras_vae.models.conditioning`)."""
+
+    num_classes: int
+    conditional = True
+
+    def read(self, labels: Any, count: int) -> np.ndarray:
+        """Returns the labels of `count` images as an int array, or raises a ValueError where
+        they are missing, too few or too many, or not classes of the model."""
+        return check_labels(labels, count, self.num_classes)
+
+    def in_runs(self, n: int, labels: Any = None) -> np.ndarray:
+        """Returns the labels of `n` samples: `labels` checked, or every class in equal runs,
+        in order (one class per row of a K x K grid)."""
+        if labels is None:
+            return np.arange(n) * self.num_classes // n
+        return check_labels(labels, n, self.num_classes)
+
+    def repeated(self, n: int, label: int | None) -> np.ndarray:
+        """Returns the labels of `n` images all decoded as class `label` (0 if None)."""
+        return np.full(n, self.check_class(label) or 0)
+
+    def check_class(self, label: int | None) -> int | None:
+        """Returns a class asked for once checked (None stays None: the caller's default)."""
+        if label is not None and not 0 <= label < self.num_classes:
+            raise ValueError(
+                f"label {label} is not a class of this model: it has {self.num_classes} "
+                f"(0 to {self.num_classes - 1})."
+            )
+        return label
+
+    def as_class(self, label: int | None) -> str:
+        """Returns how a figure's title names the class its images were decoded as."""
+        return f", decoded as class {label or 0}"
+
+    def describe(self) -> str:
+        return f"one class per image, 0 to {self.num_classes - 1}"
+
+
+def labelling(num_classes: int | None) -> NoLabels | ClassLabels:
+    """Returns how a model with `num_classes` (None: unconditional) uses labels."""
+    return NoLabels() if num_classes is None else ClassLabels(int(num_classes))
