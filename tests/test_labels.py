@@ -32,6 +32,8 @@ def test_a_conditional_model_reads_one_class_per_image():
     np.testing.assert_array_equal(model.sample_labels(8), use.in_runs(8))
     np.testing.assert_array_equal(use.repeated(3, 2), [2, 2, 2])
     np.testing.assert_array_equal(use.repeated(2, None), [0, 0])
-    assert use.as_class(2) == ", decoded as class 2"
+    np.testing.assert_array_equal(use.repeated(2, None, default=[3, 1]), [3, 3])
+    assert use.as_class(2) == " as class 2" and use.as_class(None, [3, 1]) == " as class 3"
+    assert (use.samples_in_grid, keras_vae.models.labels.NoLabels.samples_in_grid) == (100, 64)
     with pytest.raises(ValueError, match="label 4 is not a class of this model: it has 4"):
         use.check_class(4)

@@ -22,6 +22,7 @@ class NoLabels:
 
     conditional = False
     num_classes: int | None = None
+    samples_in_grid = 64  # an 8 x 8 grid of samples
 
     def read(self, labels: Any, count: int) -> np.ndarray | None:
         """Returns the labels of `count` images as the model reads them: None (it reads none,
@@ -34,8 +35,8 @@ class NoLabels:
             raise ValueError("This VAE is not conditional; drop the labels.")
         return None
 
-    def repeated(self, n: int, label: int | None) -> np.ndarray | None:
-        """Returns the labels of `n` images all decoded as class `label`: None."""
+    def repeated(self, n: int, label: int | None, default: Any = None) -> np.ndarray | None:
+        """Returns the labels of `n` images all decoded as one class: None."""
         self.check_class(label)
         return None
 
@@ -45,7 +46,7 @@ class NoLabels:
             raise ValueError(f"label {label}: this model is not conditional; it takes no label.")
         return None
 
-    def as_class(self, label: int | None) -> str:
+    def as_class(self, label: int | None, default: Any = None) -> str:
         """Returns how a figure's title names the class its images were decoded as: ""."""
         return ""
 
@@ -61,6 +62,7 @@ class ClassLabels:
 
     num_classes: int
     conditional = True
+    samples_in_grid = 100  # a 10 x 10 grid, the classes in equal runs
 
     def read(self, labels: Any, count: int) -> np.ndarray:
         """Returns the labels of `count` images as an int array, or raises a ValueError where
@@ -74,9 +76,10 @@ class ClassLabels:
             return np.arange(n) * self.num_classes // n
         return check_labels(labels, n, self.num_classes)
 
-    def repeated(self, n: int, label: int | None) -> np.ndarray:
-        """Returns the labels of `n` images all decoded as class `label` (0 if None)."""
-        return np.full(n, self.check_class(label) or 0)
+    def repeated(self, n: int, label: int | None, default: Any = None) -> np.ndarray:
+        """Returns the labels of `n` images all decoded as class `label`; if None, as
+        `default` (e.g. the first of the images' own labels), else as class 0."""
+        return np.full(n, self._class(label, default))
 
     def check_class(self, label: int | None) -> int | None:
         """Returns a class asked for once checked (None stays None: the caller's default)."""
@@ -87,9 +90,15 @@ class ClassLabels:
             )
         return label
 
-    def as_class(self, label: int | None) -> str:
-        """Returns how a figure's title names the class its images were decoded as."""
-        return f", decoded as class {label or 0}"
+    def as_class(self, label: int | None, default: Any = None) -> str:
+        """Returns how a figure's title names the class its images were decoded as (chosen as
+        `repeated` chooses it): " as class 3"."""
+        return f" as class {self._class(label, default)}"
+
+    def _class(self, label: int | None, default: Any) -> int:
+        if label is not None:
+            return self.check_class(label)
+        return 0 if default is None else int(np.asarray(default).reshape(-1)[0])
 
     def describe(self) -> str:
         return f"one class per image, 0 to {self.num_classes - 1}"

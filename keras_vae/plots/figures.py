@@ -87,10 +87,7 @@ def interpolate(
     z_mean, _ = posterior_means(model, np.stack([x_from, x_to]), labels=ends)
     weights = np.linspace(0.0, 1.0, steps, dtype="float32")[:, None]
     z = (1.0 - weights) * z_mean[0] + weights * z_mean[1]
-    path_labels = None
-    if model.conditional:
-        path_labels = np.full(steps, ends[0] if label is None else label)
-    return decode_images(model, z, path_labels)
+    return decode_images(model, z, model.labelling.repeated(steps, label, default=ends))
 
 
 def write_interpolation(
@@ -108,17 +105,14 @@ def write_interpolation(
     for index in (first, last):
         if not 0 <= index < len(x):
             raise ValueError(f"Image index {index} is out of range: the set has {len(x)} images.")
-    ends = None if labels is None or not model.conditional else (labels[first], labels[last])
+    ends = model.labelling.read(None if labels is None else np.asarray(labels)[[first, last]], 2)
     path_images = interpolate(model, x[first], x[last], steps, ends, label)
     row = np.concatenate([x[first : first + 1], path_images, x[last : last + 1]])
-    decoded_as = ""
-    if model.conditional:
-        decoded_as = f", decoded as class {ends[0] if label is None else label}"
     drawing.plot_interpolation(
         row,
         path,
-        f"Test image {first} to {last}: originals at the ends, {steps} decoded steps "
-        f"between{decoded_as}",
+        f"Test image {first} to {last}: originals at the ends, {steps} steps between decoded"
+        + model.labelling.as_class(label, default=ends),
     )
 
 
@@ -173,9 +167,7 @@ def write_latent_plots(
     standard deviations around the mean. A conditional model encodes each image with its
     label and decodes the manifold as class `label` (default the first class, 0).
     """
-    if model.conditional and labels is None:
-        raise ValueError("A conditional model's latent plots need the images' labels.")
-    z_mean, _ = posterior_means(model, x, labels=labels if model.conditional else None)
+    z_mean, _ = posterior_means(model, x, labels=model.labelling.read(labels, len(x)))
     view = latent_projection(z_mean)
     drawing.plot_latent_space(
         view.project(z_mean),
@@ -198,16 +190,12 @@ def write_latent_plots(
         ],
         "float32",
     )
-    manifold_label = (0 if label is None else label) if model.conditional else None
-    images = decode_images(
-        model, z, None if manifold_label is None else np.full(len(z), manifold_label)
-    )
+    images = decode_images(model, z, model.labelling.repeated(len(z), label))
     drawing.plot_manifold(
         images,
         (horizontal, vertical),
         out / "manifold.png",
-        "Images decoded on a latent grid"
-        + ("" if manifold_label is None else f" as class {manifold_label}"),
+        "Images decoded on a latent grid" + model.labelling.as_class(label),
         view.labels,
     )
     return [out / "latent_space.png", out / "manifold.png"]
@@ -236,7 +224,7 @@ def write_run_figures(
     """Writes a finished run's samples, reconstructions of the first test images (given their
     `labels`, for a conditional model), and training curves to their places in the run
     directory."""
-    write_samples(model, run.samples, n=100 if model.conditional else 64)
+    write_samples(model, run.samples, n=model.labelling.samples_in_grid)
     write_reconstructions(
         model, x_test[:12], run.reconstructions, None if labels is None else labels[:12]
     )
