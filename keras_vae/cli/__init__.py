@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 import keras_vae
-from keras_vae.cli.backend import KerasCommand
+from keras_vae.cli.backend import ready_backend
 from keras_vae.cli.errors import BadInput, Diverged
 from keras_vae.cli.images import generate, interpolate, plot, reconstruct
 from keras_vae.cli.scoring import evaluate, score
@@ -26,7 +26,7 @@ def main() -> None:
     """Variational Autoencoders in Keras 3 on TensorFlow, PyTorch and JAX (KERAS_BACKEND)."""
 
 
-@main.command(name="list", cls=KerasCommand)
+@main.command(name="list")
 @click.option(
     "--options",
     "with_options",
@@ -40,12 +40,13 @@ def list_registered(with_options: bool) -> None:
     Example: keras-vae list
              keras-vae list --options
     """
+    if with_options:
+        ready_backend()  # reading the options imports each component, and Keras; `list` does not
     for kind in keras_vae.list_registries():
         registry = keras_vae.get_registry(kind)
         if not with_options:
             click.echo(f"{registry.plural}: " + ", ".join(registry.names()))
             continue
-        # Reading the options imports each component, and with it Keras.
         from keras_vae.component_options import component_options
 
         click.echo(f"{registry.plural}:")

@@ -13,10 +13,16 @@ class KerasCommand(click.Command):
     error, not a traceback from inside Keras."""
 
     def invoke(self, ctx: click.Context):
-        try:
-            note = choose_installed_backend()
-        except BackendNotInstalled as error:
-            raise click.ClickException(str(error)) from None
-        if note:
-            click.echo(note, err=True)
+        ready_backend()
         return super().invoke(ctx)
+
+
+def ready_backend() -> None:
+    """Chooses an installed backend if keras.json names a missing one and KERAS_BACKEND is
+    unset, saying so; raises a one-line ClickException if no backend can load."""
+    try:
+        note = choose_installed_backend()
+    except BackendNotInstalled as error:
+        raise click.ClickException(str(error)) from None
+    if note:
+        click.echo(note, err=True)
