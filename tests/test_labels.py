@@ -17,6 +17,9 @@ def test_a_model_without_labels_answers_none_and_refuses_a_class():
         use.in_runs(2, [0, 1])
     with pytest.raises(ValueError, match="label 3: this model is not conditional"):
         use.check_class(3)
+    assert use.required(2, None) is None and use.example_class is None
+    with pytest.raises(ValueError, match="not conditional"):
+        use.required(2, 1)
 
 
 def test_a_conditional_model_reads_one_class_per_image():
@@ -37,3 +40,7 @@ def test_a_conditional_model_reads_one_class_per_image():
     assert (use.samples_in_grid, keras_vae.models.labels.NoLabels.samples_in_grid) == (100, 64)
     with pytest.raises(ValueError, match="label 4 is not a class of this model: it has 4"):
         use.check_class(4)
+    np.testing.assert_array_equal(use.required(2, 1), [1, 1])
+    with pytest.raises(ValueError, match="needs a label in 0..3"):
+        use.required(2, None)  # a class the user picks: no default
+    assert use.example_class == 0

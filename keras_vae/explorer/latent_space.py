@@ -44,19 +44,15 @@ class LatentSpace:
         labels: np.ndarray | None = None,
         display_images: np.ndarray | None = None,
     ):
-        if vae.conditional and labels is None:
-            raise ValueError(
-                "A conditional model's codes need the images' labels; use data with labels."
-            )
         self.vae = vae
         self.images = images
         self.labels = None if labels is None else np.asarray(labels).astype(int)
         self.display_images = images if display_images is None else display_images
         # One call into the model at a time: the server answers requests on several threads.
         self._lock = threading.Lock()
-        self.codes = posterior_means(vae, images, labels=self.labels if vae.conditional else None)[
-            0
-        ]
+        self.codes = posterior_means(
+            vae, images, labels=vae.labelling.read(self.labels, len(images))
+        )[0]
         self.center, self.axes = principal_plane(self.codes)
         self.projection = (self.codes - self.center) @ self.axes.T
 
@@ -113,7 +109,7 @@ class LatentSpace:
         """Returns image `index` decoded from its posterior mean (given `label`, or its own, for
         a conditional model)."""
         self._check_index(index)
-        labels = self._labels(1, label if label is not None else self._own_label(index))
+        labels = self.vae.labelling.repeated(1, label, default=self._own_label(index))
         return self._timed(
             lambda: reconstruct_images(self.vae, self.images[index : index + 1], labels)[0]
         )
@@ -127,7 +123,7 @@ class LatentSpace:
                 f"z must be {self.latent_dim} finite numbers (the latent size), got "
                 f"{z.size} values" + ("" if np.all(np.isfinite(z)) else " with NaN or inf")
             )
-        labels = self._labels(1, label)
+        labels = self.vae.labelling.required(1, label)
         return self._timed(lambda: decode_images(self.vae, z[None], labels)[0])
 
     def interpolation_png(
@@ -141,7 +137,7 @@ class LatentSpace:
             raise ValueError(f"steps must be 2 to 50, got {steps}.")
         weights = np.linspace(0.0, 1.0, steps, dtype="float32")[:, None]
         z = (1 - weights) * self.codes[start] + weights * self.codes[end]
-        labels = self._labels(steps, label if label is not None else self._own_label(start))
+        labels = self.vae.labelling.repeated(steps, label, default=self._own_label(start))
         return self._timed(lambda: tile(decode_images(self.vae, z, labels), columns=steps))
 
     def samples_png(
@@ -153,7 +149,7 @@ class LatentSpace:
             raise ValueError(f"n must be 1 to 400, got {n}.")
         if not (np.isfinite(temperature) and 0 < temperature <= 5):
             raise ValueError(f"temperature must be in (0, 5], got {temperature}.")
-        labels = self._labels(n, label) if label is not None else None
+        labels = self.vae.labelling.required(n, label) if label is not None else None
         columns = int(np.ceil(np.sqrt(n)))
         return self._timed(
             lambda: tile(sample_images(self.vae, n, seed, temperature, labels=labels), columns)
@@ -162,7 +158,7 @@ class LatentSpace:
     def warm_up(self) -> None:
         """Decodes once at every batch size the page asks for, so that backends that compile
         per shape (JAX) do it now rather than at the first move of the pointer."""
-        label = 0 if self.vae.conditional else None
+        label = self.vae.labelling.example_class
         self.decode_png(self.center, label)
         self.reconstruction_png(0)
         self.interpolation_png(0, 0, 10, label)
@@ -175,23 +171,8 @@ class LatentSpace:
             elapsed = 1000 * (time.perf_counter() - start)
         return Decoded(png_bytes(image), elapsed)
 
-    def _labels(self, n: int, label: int | None) -> np.ndarray | None:
-        if not self.vae.conditional:
-            if label is not None:
-                raise ValueError("This model is not conditional; drop the label.")
-            return None
-        if label is None:
-            raise ValueError(
-                f"This conditional model needs a label in 0..{self.vae.num_classes - 1}."
-            )
-        if not 0 <= label < self.vae.num_classes:
-            raise ValueError(
-                f"label {label} is not a class of this model (0..{self.vae.num_classes - 1})."
-            )
-        return np.full(n, label)
-
     def _own_label(self, index: int) -> int | None:
-        return None if not self.vae.conditional else int(self.labels[index])
+        return None if self.labels is None else int(self.labels[index])
 
     def _check_index(self, index: int) -> None:
         if not 0 <= index < len(self.codes):

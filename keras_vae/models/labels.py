@@ -23,6 +23,7 @@ class NoLabels:
     conditional = False
     num_classes: int | None = None
     samples_in_grid = 64  # an 8 x 8 grid of samples
+    example_class: int | None = None  # a class to decode as when any will do
 
     def read(self, labels: Any, count: int) -> np.ndarray | None:
         """Returns the labels of `count` images as the model reads them: None (it reads none,
@@ -39,6 +40,11 @@ class NoLabels:
         """Returns the labels of `n` images all decoded as one class: None."""
         self.check_class(label)
         return None
+
+    def required(self, n: int, label: int | None) -> np.ndarray | None:
+        """Returns the labels of `n` images of the class a user picked: None; picking one is
+        an error."""
+        return self.repeated(n, label)
 
     def check_class(self, label: int | None) -> int | None:
         """Returns a class asked for (`--label`) once checked; this model takes none."""
@@ -63,6 +69,7 @@ class ClassLabels:
     num_classes: int
     conditional = True
     samples_in_grid = 100  # a 10 x 10 grid, the classes in equal runs
+    example_class = 0
 
     def read(self, labels: Any, count: int) -> np.ndarray:
         """Returns the labels of `count` images as an int array, or raises a ValueError where
@@ -80,6 +87,12 @@ class ClassLabels:
         """Returns the labels of `n` images all decoded as class `label`; if None, as
         `default` (e.g. the first of the images' own labels), else as class 0."""
         return np.full(n, self._class(label, default))
+
+    def required(self, n: int, label: int | None) -> np.ndarray:
+        """Returns the labels of `n` images of the class a user picked, which they must."""
+        if label is None:
+            raise ValueError(f"This conditional model needs a label in 0..{self.num_classes - 1}.")
+        return self.repeated(n, label)
 
     def check_class(self, label: int | None) -> int | None:
         """Returns a class asked for once checked (None stays None: the caller's default)."""
