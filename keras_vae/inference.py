@@ -78,7 +78,6 @@ def fit_latent_sampler(
 ) -> GaussianMixtureSampler | ClassConditionalSampler:
     """Returns a Gaussian mixture fitted to the posterior means of `model` on the images
     `x_train`; for a conditional model, given their `labels`, one mixture per class."""
+    labels = model.labelling.read(labels, len(x_train))
     z_mean, _ = posterior_means(model, x_train, labels=labels)
-    if model.conditional:
-        return ClassConditionalSampler.fit(z_mean, labels, model.num_classes, components, seed)
-    return GaussianMixtureSampler.fit(z_mean, components=components, seed=seed)
+    return model.labelling.fit_sampler(z_mean, labels, components, seed)

@@ -15,7 +15,7 @@ def test_a_model_without_labels_answers_none_and_refuses_a_class():
     assert use.check_class(None) is None and use.as_class(None) == ""
     with pytest.raises(ValueError, match="not conditional; drop the labels"):
         use.in_runs(2, [0, 1])
-    with pytest.raises(ValueError, match="label 3: this model is not conditional"):
+    with pytest.raises(ValueError, match="label 3 applies to a conditional model"):
         use.check_class(3)
     assert use.required(2, None) is None and use.example_class is None
     with pytest.raises(ValueError, match="not conditional"):

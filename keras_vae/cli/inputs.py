@@ -68,25 +68,20 @@ def load_held_out_images(
 def check_label(vae, label: int | None) -> None:
     """Raises BadInput for a --label an unconditional model, or the model's classes, cannot
     take."""
-    if label is None:
-        return
-    if not vae.conditional:
-        raise BadInput("--label applies to a conditional model (train --conditional); this one "
-                       "is not.")  # fmt: skip
-    if label >= vae.num_classes:
-        raise BadInput(f"--label {label} is not a class of this model: it has "
-                       f"{vae.num_classes} (0 to {vae.num_classes - 1}).")  # fmt: skip
+    try:
+        vae.labelling.check_class(label)
+    except ValueError as error:
+        raise BadInput(f"--{error}") from None  # "--label 3 is not a class of this model ..."
 
 
 def labels_for(vae, test: HeldOutImages) -> np.ndarray | None:
     """Returns the test labels a conditional model needs (None for another model), or raises
     BadInput where the data has none."""
-    if not vae.conditional:
-        return None
-    if test.labels is None:
-        raise BadInput("This conditional model needs the test images' labels, and the data has "
-                       "none; pass --data with y_test (or y_train/y_test in an .npz).")  # fmt: skip
-    return np.asarray(test.labels)
+    try:
+        return vae.labelling.read(test.labels, len(test.images))
+    except ValueError as error:
+        raise BadInput(f"The test images' labels: {error} Pass --data with y_test (or "
+                       "y_train/y_test in an .npz).") from None  # fmt: skip
 
 
 def fitted_latent_sampler(model_path: Path, vae, name: str, components: int):
@@ -108,9 +103,8 @@ def fitted_latent_sampler(model_path: Path, vae, name: str, components: int):
     if run.gmm_sampler.exists() and run.gmm_sampler.stat().st_mtime >= model_file.stat().st_mtime:
         with user_errors():
             sampler = load_latent_sampler(run.gmm_sampler)
-        per_class = isinstance(sampler, ClassConditionalSampler)
-        first = sampler.mixtures[0] if per_class else sampler
-        if per_class == vae.conditional and len(first.weights) == components:
+        first = sampler.mixtures[0] if isinstance(sampler, ClassConditionalSampler) else sampler
+        if vae.labelling.takes_sampler(sampler) and len(first.weights) == components:
             return sampler
     from keras_vae.data.binarize import binarize_stochastic
     from keras_vae.training.start import load_data
@@ -121,10 +115,10 @@ def fitted_latent_sampler(model_path: Path, vae, name: str, components: int):
         x_train = x_train[: len(x_train) - config.validation_images(len(x_train))]
         if config.binarize == "dynamic":  # as the model saw them: binary
             x_train = binarize_stochastic(np.asarray(x_train), config.seed)
-        labels = y_train[: len(x_train)] if vae.conditional else None
+        labels = None if y_train is None else y_train[: len(x_train)]
         sampler = fit_latent_sampler(vae, np.asarray(x_train), components, config.seed, labels)
     sampler.save(run.gmm_sampler)
-    what = "one per class " if vae.conditional else ""
+    what = "one per class " if isinstance(sampler, ClassConditionalSampler) else ""
     click.echo(f"fitted a {components}-component mixture {what}to {len(x_train)} training "
                f"codes: {run.gmm_sampler}", err=True)  # fmt: skip
     return sampler

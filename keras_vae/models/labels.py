@@ -49,8 +49,23 @@ class NoLabels:
     def check_class(self, label: int | None) -> int | None:
         """Returns a class asked for (`--label`) once checked; this model takes none."""
         if label is not None:
-            raise ValueError(f"label {label}: this model is not conditional; it takes no label.")
+            raise ValueError(
+                f"label {label} applies to a conditional model (train --conditional); this one "
+                "is not conditional."
+            )
         return None
+
+    def fit_sampler(self, codes: np.ndarray, labels: Any, components: int, seed: int):
+        """Returns a Gaussian mixture of `components` fitted to the training `codes`."""
+        from keras_vae.gmm_sampler import GaussianMixtureSampler
+
+        return GaussianMixtureSampler.fit(codes, components=components, seed=seed)
+
+    def takes_sampler(self, sampler: Any) -> bool:
+        """Whether a saved latent sampler is of the kind `fit_sampler` fits: one mixture."""
+        from keras_vae.gmm_sampler import GaussianMixtureSampler
+
+        return isinstance(sampler, GaussianMixtureSampler)
 
     def as_class(self, label: int | None, default: Any = None) -> str:
         """Returns how a figure's title names the class its images were decoded as: ""."""
@@ -102,6 +117,20 @@ class ClassLabels:
                 f"(0 to {self.num_classes - 1})."
             )
         return label
+
+    def fit_sampler(self, codes: np.ndarray, labels: Any, components: int, seed: int):
+        """Returns one Gaussian mixture of `components` per class, fitted to the training
+        `codes` of that class (`labels`)."""
+        from keras_vae.gmm_sampler import ClassConditionalSampler
+
+        labels = self.read(labels, len(codes))
+        return ClassConditionalSampler.fit(codes, labels, self.num_classes, components, seed)
+
+    def takes_sampler(self, sampler: Any) -> bool:
+        """Whether a saved latent sampler is of the kind `fit_sampler` fits: one per class."""
+        from keras_vae.gmm_sampler import ClassConditionalSampler
+
+        return isinstance(sampler, ClassConditionalSampler)
 
     def as_class(self, label: int | None, default: Any = None) -> str:
         """Returns how a figure's title names the class its images were decoded as (chosen as
