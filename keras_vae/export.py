@@ -85,10 +85,8 @@ class EncoderEndpoint(_Endpoint):
     the top layer's."""
 
     def call(self, inputs):
-        if self.vae.conditional:
-            images, labels = inputs
-            return self.vae.encode(images, labels)
-        return self.vae.encode(inputs)
+        images, labels = self.vae.labelling.split_inputs(inputs)
+        return self.vae.encode(images, labels)
 
 
 @keras.saving.register_keras_serializable(package="keras_vae")
@@ -97,10 +95,8 @@ class DecoderEndpoint(_Endpoint):
     layer's code, the layers below at their conditional priors' means."""
 
     def call(self, inputs):
-        if self.vae.conditional:
-            z, labels = inputs
-            return self.vae.decode(z, labels)
-        return self.vae.decode(inputs)
+        z, labels = self.vae.labelling.split_inputs(inputs)
+        return self.vae.decode(z, labels)
 
 
 def check_exporter(format: str, backend: str | None = None) -> None:
@@ -142,10 +138,8 @@ def export_vae(vae: VAE, out: str | os.PathLike, format: str = "onnx") -> Export
         (EncoderEndpoint(vae), image_spec, "encoder"),
         (DecoderEndpoint(vae), z_spec, "decoder"),
     ):
-        signature = [spec]
-        if vae.conditional:
-            labels = keras.InputSpec(shape=(None, vae.num_classes), dtype="float32", name="labels")
-            signature = [[spec, labels]]
+        beside = vae.labelling.input_specs()  # a conditional model's one-hot labels
+        signature = [[spec, *beside]] if beside else [spec]
         _build(endpoint, signature)
         path = out / f"{name}{suffix}"
         endpoint.export(str(path), format=format, input_signature=signature, verbose=False)
@@ -172,11 +166,11 @@ def describe(vae: VAE, format: str) -> dict:
         "likelihood": _name_and_config(vae.likelihood),
         "hierarchical": bool(getattr(vae, "hierarchical", False)),
         "encoder": {
-            "inputs": ["images"] + (["labels (one-hot, float32)"] if vae.conditional else []),
+            "inputs": ["images", *vae.labelling.input_names()],
             "outputs": list(OUTPUTS["encoder"]),
         },
         "decoder": {
-            "inputs": ["z"] + (["labels (one-hot, float32)"] if vae.conditional else []),
+            "inputs": ["z", *vae.labelling.input_names()],
             "outputs": list(OUTPUTS["decoder"]),
         },
     }

@@ -55,6 +55,19 @@ class NoLabels:
             )
         return None
 
+    def split_inputs(self, inputs: Any) -> tuple[Any, None]:
+        """Returns a network's inputs as (images or codes, labels): (inputs, None)."""
+        return inputs, None
+
+    def input_specs(self) -> list:
+        """Returns the Keras input specs an exported network takes beside the images or codes:
+        none."""
+        return []
+
+    def input_names(self) -> list[str]:
+        """Returns how exported metadata names those inputs: none."""
+        return []
+
     def fit_sampler(self, codes: np.ndarray, labels: Any, components: int, seed: int):
         """Returns a Gaussian mixture of `components` fitted to the training `codes`."""
         from keras_vae.gmm_sampler import GaussianMixtureSampler
@@ -117,6 +130,22 @@ class ClassLabels:
                 f"(0 to {self.num_classes - 1})."
             )
         return label
+
+    def split_inputs(self, inputs: Any) -> tuple[Any, Any]:
+        """Returns a network's inputs, [images or codes, one-hot labels], as a pair."""
+        first, labels = inputs
+        return first, labels
+
+    def input_specs(self) -> list:
+        """Returns the Keras input specs an exported network takes beside the images or codes:
+        the one-hot labels."""
+        import keras
+
+        return [keras.InputSpec(shape=(None, self.num_classes), dtype="float32", name="labels")]
+
+    def input_names(self) -> list[str]:
+        """Returns how exported metadata names those inputs."""
+        return ["labels (one-hot, float32)"]
 
     def fit_sampler(self, codes: np.ndarray, labels: Any, components: int, seed: int):
         """Returns one Gaussian mixture of `components` per class, fitted to the training
