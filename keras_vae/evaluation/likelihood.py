@@ -16,7 +16,6 @@ from keras import ops
 from keras_vae.backend import inference_mode
 from keras_vae.images import check_images
 from keras_vae.inference import posterior_means
-from keras_vae.models.conditioning import check_labels
 from keras_vae.models.vae import VAE
 
 
@@ -32,7 +31,7 @@ def negative_elbo(
         labels: the images' labels, for a conditional model (its bound is on log p(x | y)).
     """
     check_images(x, model.image_shape, what="images to evaluate")
-    labels = _labels(model, labels, len(x))
+    labels = model.labelling.read(labels, len(x))
     totals: dict[str, float] = {}
     noise = np.random.default_rng(seed)
     with inference_mode():
@@ -115,7 +114,7 @@ def log_importance_weights(
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}.")
     inputs = {"images": np.asarray(x, "float32")}
-    labels = _labels(model, labels, len(x))
+    labels = model.labelling.read(labels, len(x))
     if labels is not None:
         inputs["labels"] = labels.astype("int32")
     draws_per_pass = min(k, samples_per_pass)
@@ -125,13 +124,6 @@ def log_importance_weights(
         scorer = _scorer(model, min(draws_per_pass, k - first), seed + first)
         chunks.append(scorer.predict(inputs, batch_size=images_per_pass, verbose=0))
     return np.concatenate(chunks, axis=1).astype("float64")
-
-
-def _labels(model: VAE, labels: Any, count: int) -> np.ndarray | None:
-    """Returns a conditional model's labels checked (None for an unconditional model)."""
-    if not model.conditional:
-        return None
-    return check_labels(labels, count, model.num_classes)
 
 
 def iwae_nll(

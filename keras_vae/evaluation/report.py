@@ -119,8 +119,7 @@ def evaluate(
         labels: the test images' labels, for a conditional model: its likelihoods are then of
             x given y, and its samples take the classes in turn.
     """
-    if not model.conditional:
-        labels = None
+    labels = model.labelling.read(labels, len(x_test))  # None where the model reads none
     iwae_x = x_test if iwae_images is None else x_test[:iwae_images]
     iwae_labels = None if labels is None else labels[: len(iwae_x)]
     elbo = likelihood.negative_elbo(model, x_test, seed=seed, labels=labels)
