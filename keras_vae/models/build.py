@@ -7,8 +7,8 @@ from typing import Any
 
 from keras_vae.architectures import get_architecture
 from keras_vae.losses import LossTerm
-from keras_vae.models.conditioning import conditional_networks, label_scale
 from keras_vae.models.hierarchical import HierarchicalNetworks, HierarchicalVAE
+from keras_vae.models.labels import labelling
 from keras_vae.models.vae import DEFAULT_LOSSES, VAE
 from keras_vae.objectives import Objective
 from keras_vae.priors import Prior
@@ -48,18 +48,14 @@ def build_vae(
     Example:
         >>> vae = build_vae("conv", input_shape=(32, 32, 3), latent_dim=32, filters=(32, 64, 128))
     """
-    factory = get_architecture(architecture)
-    if num_classes is not None:
-        networks = conditional_networks(factory, input_shape, latent_dim, num_classes, **kwargs)
-    else:
-        networks = factory(tuple(input_shape), latent_dim, **kwargs)
+    networks, for_labels = labelling(num_classes).networks(
+        get_architecture(architecture), input_shape, latent_dim, **kwargs
+    )
     if isinstance(networks, HierarchicalNetworks):
         model, networks = HierarchicalVAE, vars(networks)
     else:
         encoder, decoder = networks
-        model, networks = VAE, {"encoder": encoder, "decoder": decoder}
-        if num_classes is not None:
-            networks["label_scale"] = label_scale(encoder)
+        model, networks = VAE, {"encoder": encoder, "decoder": decoder, **for_labels}
     return model(
         **networks,
         losses=DEFAULT_LOSSES if losses is None else losses,

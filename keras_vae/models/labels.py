@@ -14,7 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from keras_vae.models.conditioning import check_labels
+from keras_vae.models.conditioning import (
+    check_labels,
+    conditional_networks,
+    label_scale,
+    one_hot_labels,
+)
 
 
 class NoLabels:
@@ -58,6 +63,28 @@ class NoLabels:
     def split_inputs(self, inputs: Any) -> tuple[Any, None]:
         """Returns a network's inputs as (images or codes, labels): (inputs, None)."""
         return inputs, None
+
+    def networks(self, factory, input_shape, latent_dim: int, **kwargs) -> tuple[Any, dict]:
+        """Returns what an architecture `factory` builds for the model, and what else the
+        model's constructor takes for its labels (nothing)."""
+        return factory(tuple(input_shape), latent_dim, **kwargs), {}
+
+    def one_hot(self, labels: Any) -> None:
+        """Returns the one-hot labels the networks take: none (the labels are ignored)."""
+        return None
+
+    def inputs_and_labels(self, x: Any, labels: Any) -> tuple[Any, Any]:
+        """Returns `call`'s images and labels: as given (a VAE ignores labels)."""
+        return x, labels
+
+    def check_fit(self, x: Any, y: Any) -> None:
+        """Raises a ValueError for labels given to `fit` that do not match the images in
+        number (the model ignores them otherwise)."""
+        if y is not None and hasattr(y, "__len__") and hasattr(x, "__len__") and len(y) != len(x):
+            raise ValueError(
+                f"There are {len(y)} labels for {len(x)} images; they must match (a VAE "
+                "ignores labels, so you may also leave them out)."
+            )
 
     def input_specs(self) -> list:
         """Returns the Keras input specs an exported network takes beside the images or codes:
@@ -135,6 +162,40 @@ class ClassLabels:
         """Returns a network's inputs, [images or codes, one-hot labels], as a pair."""
         first, labels = inputs
         return first, labels
+
+    def networks(self, factory, input_shape, latent_dim: int, **kwargs) -> tuple[Any, dict]:
+        """Returns an architecture's encoder of images with one channel per class and its
+        decoder of z with the one-hot label appended, and the `label_scale` the model's
+        constructor takes (`keras_vae.models.conditioning`)."""
+        encoder, decoder = conditional_networks(
+            factory, input_shape, latent_dim, self.num_classes, **kwargs
+        )
+        return (encoder, decoder), {"label_scale": label_scale(encoder)}
+
+    def one_hot(self, labels: Any) -> Any:
+        """Returns the one-hot labels the networks take, or raises a ValueError without any."""
+        if labels is None:
+            raise ValueError(
+                f"This conditional VAE (num_classes={self.num_classes}) needs the labels of "
+                "its images: pass labels=..., fit(x, y) or predict([x, y])."
+            )
+        return one_hot_labels(labels, self.num_classes)
+
+    def inputs_and_labels(self, x: Any, labels: Any) -> tuple[Any, Any]:
+        """Returns `call`'s images and labels, from `[images, labels]` where Keras's predict
+        passes them so."""
+        if labels is None and isinstance(x, (list, tuple)):
+            if len(x) != 2:
+                raise ValueError(
+                    f"A conditional VAE takes [images, labels] as its inputs; got {len(x)} arrays."
+                )
+            x, labels = x
+        return x, labels
+
+    def check_fit(self, x: Any, y: Any) -> None:
+        """Raises a ValueError unless `fit` is given a class for every image."""
+        if hasattr(x, "__len__") and hasattr(x, "shape"):
+            check_labels(y, len(x), self.num_classes)
 
     def input_specs(self) -> list:
         """Returns the Keras input specs an exported network takes beside the images or codes:

@@ -16,10 +16,8 @@ from keras_vae.images import check_images
 from keras_vae.losses import Likelihood, LossTerm, VAEOutputs
 from keras_vae.losses.registry import resolve_loss
 from keras_vae.models.conditioning import (
-    check_labels,
     condition_codes,
     condition_images,
-    one_hot_labels,
 )
 from keras_vae.models.labels import ClassLabels, NoLabels, labelling
 from keras_vae.models.latent import LOG_VAR_RANGE, gaussian_posterior, log_normal
@@ -282,14 +280,7 @@ class VAE(VAETrainer, keras.Model):
     def _one_hot(self, labels: Any) -> Any:
         """Returns the one-hot labels a conditional model's networks take (None for an
         unconditional model, which ignores labels)."""
-        if self.num_classes is None:
-            return None
-        if labels is None:
-            raise ValueError(
-                f"This conditional VAE (num_classes={self.num_classes}) needs the labels of "
-                "its images: pass labels=..., fit(x, y) or predict([x, y])."
-            )
-        return one_hot_labels(labels, self.num_classes)
+        return self.labelling.one_hot(labels)
 
     def _encoder_input(self, x: Any, one_hot: Any) -> Any:
         return x if one_hot is None else condition_images(x, one_hot, self.label_scale)
@@ -387,14 +378,7 @@ class VAE(VAETrainer, keras.Model):
             range_fix="for 8-bit images divide by 255, or choose the gaussian or laplace "
             "likelihood",
         )
-        if self.conditional and hasattr(x, "__len__") and hasattr(x, "shape"):
-            check_labels(y, len(x), self.num_classes)
-        elif y is not None and hasattr(y, "__len__") and hasattr(x, "__len__"):
-            if len(y) != len(x):
-                raise ValueError(
-                    f"There are {len(y)} labels for {len(x)} images; they must match (a VAE "
-                    "ignores labels, so you may also leave them out)."
-                )
+        self.labelling.check_fit(x, y)
 
     def call(self, x: Any, training: bool = False, labels: Any = None) -> Any:
         """Returns the mean reconstructions of `x` from its posterior means.
@@ -403,12 +387,7 @@ class VAE(VAETrainer, keras.Model):
         inputs, `[images, labels]`, which is how `predict` passes them:
         `vae.predict([x, y])`.
         """
-        if self.num_classes is not None and labels is None and isinstance(x, (list, tuple)):
-            if len(x) != 2:
-                raise ValueError(
-                    f"A conditional VAE takes [images, labels] as its inputs; got {len(x)} arrays."
-                )
-            x, labels = x
+        x, labels = self.labelling.inputs_and_labels(x, labels)
         one_hot = self._one_hot(labels)
         z_mean, _ = self.encoder(self._encoder_input(x, one_hot), training=training)
         return self._decode_mean(z_mean, one_hot)
