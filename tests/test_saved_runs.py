@@ -1,5 +1,7 @@
-"""Runs written by keras_vae 0.1.0 (tests/fixtures/run_0_1_0, committed before the 0.2.0 package
-layout) still load, evaluate and resume on every backend."""
+"""Runs written by earlier versions still load, evaluate and resume on every backend: keras_vae
+0.1.0's (tests/fixtures/run_0_1_0, before the 0.2.0 package layout) and a conditional run of
+0.2 with a validation split, written before the model families moved to keras_vae/models/
+(tests/fixtures/run_0_2_0; tests/fixtures/make_run_fixture.py says how each was made)."""
 
 import csv
 import json
@@ -16,16 +18,25 @@ from keras_vae import load_vae
 from keras_vae.cli import main
 from tests.helpers import backend_env
 
-FIXTURE = Path(__file__).parent / "fixtures" / "run_0_1_0"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def copied_run(name, tmp_path, monkeypatch):
+    """A copy of the run `name` and its dataset; the working directory is where it was made
+    (its config.json names the data as strokes.npz, relative)."""
+    shutil.copytree(FIXTURES / name, tmp_path / "old")
+    monkeypatch.chdir(tmp_path / "old")
+    return Path("run")
 
 
 @pytest.fixture
 def old_run(tmp_path, monkeypatch):
-    """A copy of the 0.1.0 run and its dataset; the working directory is where it was made
-    (its config.json names the data as strokes.npz, relative)."""
-    shutil.copytree(FIXTURE, tmp_path / "old")
-    monkeypatch.chdir(tmp_path / "old")
-    return Path("run")
+    return copied_run("run_0_1_0", tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def conditional_run(tmp_path, monkeypatch):
+    return copied_run("run_0_2_0", tmp_path, monkeypatch)
 
 
 def rows(log):
@@ -89,3 +100,39 @@ def test_commands_take_the_run_directory(old_run):
         "manifold.png",
         "training_curves.png",
     ]
+
+
+def test_a_0_2_conditional_run_loads_with_its_labels_and_prior(conditional_run):
+    for file in ("model.keras", "best.keras", "checkpoints/epoch_001.keras"):
+        model = load_vae(conditional_run / file)
+        assert model.labelling.num_classes == 3 and model.image_shape == (10, 10, 1)
+        assert model.prior.components == 3  # --set prior.components=3
+    assert int(model.optimizer.iterations) == 4  # epoch 1: 64 training images / 16
+
+
+def test_a_0_2_conditional_run_evaluates_resumes_and_samples(conditional_run):
+    result = CliRunner().invoke(
+        main, ["evaluate", str(conditional_run), "--k", "8", "--json", "eval.json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(Path("eval.json").read_text())
+    assert report["test_images"] == 32 and report["conditional"]
+    assert report["iwae_nll"] <= report["negative_elbo"] + 0.5
+    # The mixture per class is fitted to the training images less the 16 validated on.
+    result = CliRunner().invoke(
+        main,
+        ["generate", str(conditional_run), "-n", "6", "--label", "2", "--out", "g.png",
+         "--latent-sampler", "gmm", "--gmm-components", "2"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "to 64 training codes" in result.output
+    before = rows(conditional_run / "log.csv")
+    result = CliRunner().invoke(
+        main, ["train", "--out", str(conditional_run), "--resume", "--epochs", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    after = rows(conditional_run / "log.csv")
+    assert after[:2] == before and [row["epoch"] for row in after] == ["0", "1", "2"]
+    latest = conditional_run / "checkpoints" / "epoch_003.keras"
+    assert (conditional_run / "checkpoints" / "latest").read_text().strip() == latest.name
+    assert int(load_vae(latest).optimizer.iterations) == 12  # 3 epochs of 64 images / 16
