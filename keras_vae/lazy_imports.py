@@ -35,7 +35,6 @@ MOVED_MODULES = {
     "keras_vae.distribution": "keras_vae.training.distribution",
     "keras_vae.inputs": "keras_vae.images",
     "keras_vae.metrics": "keras_vae.evaluation",
-    "keras_vae.run_directory": "keras_vae.training.run_directory",
     "keras_vae.shards": "keras_vae.data.shards",
     "keras_vae.visualize": "keras_vae.plots",
 }

@@ -11,7 +11,7 @@ import keras
 
 from keras_vae.lazy_imports import register_serializables
 from keras_vae.models.vae import VAE
-from keras_vae.training.run_directory import RunDirectory
+from keras_vae.run_directory import RunDirectory
 
 
 def load_vae(path: str | os.PathLike) -> VAE:

@@ -17,8 +17,8 @@ import pytest
 import keras_vae
 from keras_vae.cli import main
 from keras_vae.lazy_imports import MOVED_MODULES
+from keras_vae.run_directory import RunDirectory
 from keras_vae.training.config import TrainingConfig, flag_of, option_of
-from keras_vae.training.run_directory import RunDirectory
 from tests.helpers import backend_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,7 +102,7 @@ def test_each_run_file_name_is_spelled_in_one_module():
     }
     for name in names:
         spelled = sorted(path for path, text in sources.items() if name in text)
-        assert spelled == ["keras_vae/training/run_directory.py"], (name, spelled)
+        assert spelled == ["keras_vae/run_directory.py"], (name, spelled)
     for name in (r'"epoch_[{*"]', r'"latest"'):  # the checkpoints' own names
         spelled = sorted(path for path, text in sources.items() if re.search(name, text))
         assert spelled == ["keras_vae/training/checkpoints.py"], (name, spelled)

@@ -29,9 +29,9 @@ from typing import Any
 import tomllib
 
 from keras_vae.cli.errors import BadInput
+from keras_vae.run_directory import RunDirectory
 from keras_vae.training.components import FLAGS, ROLES
 from keras_vae.training.config import TrainingConfig, flag_of, option_of
-from keras_vae.training.run_directory import RunDirectory
 
 # What picks each role's component; the KL and MMD terms follow --objective.
 _NAMED_BY = {"architecture": "architecture", "likelihood": "likelihood", "prior": "prior",

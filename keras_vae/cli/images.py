@@ -18,7 +18,7 @@ from keras_vae.cli.inputs import (
     output_file,
 )
 from keras_vae.cli.options import MODEL, data_options, label_option, latent_sampler_options
-from keras_vae.training.run_directory import RunDirectory
+from keras_vae.run_directory import RunDirectory
 
 
 @click.command(cls=KerasCommand)

@@ -10,8 +10,8 @@ import click
 import numpy as np
 
 from keras_vae.cli.errors import BadInput, user_errors
+from keras_vae.run_directory import RunDirectory
 from keras_vae.training.config import read_config
-from keras_vae.training.run_directory import RunDirectory
 
 
 def load_model(model_path: Path):

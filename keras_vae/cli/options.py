@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 import keras_vae
+from keras_vae.run_directory import RunDirectory
 from keras_vae.training.config import TrainingConfig, flag_of, option_of
-from keras_vae.training.run_directory import RunDirectory
 
 MODEL = click.argument("model", type=click.Path(path_type=Path))
 

@@ -12,10 +12,10 @@ from keras_vae.cli.backend import KerasCommand
 from keras_vae.cli.config_file import with_config_file
 from keras_vae.cli.errors import BadInput, Diverged, user_errors
 from keras_vae.cli.options import training_options
+from keras_vae.run_directory import RunDirectory
 from keras_vae.training.config import TrainingConfig, read_config
 from keras_vae.training.distribution import DataParallel
 from keras_vae.training.presets import PRESETS
-from keras_vae.training.run_directory import RunDirectory
 
 
 class TrainCommand(KerasCommand):

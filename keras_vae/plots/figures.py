@@ -22,7 +22,7 @@ from keras_vae.priors.standard_normal import StandardNormal
 
 if TYPE_CHECKING:
     from keras_vae.gmm_sampler import GaussianMixtureSampler
-    from keras_vae.training.run_directory import RunDirectory
+    from keras_vae.run_directory import RunDirectory
 
 
 def write_samples(

@@ -28,7 +28,7 @@ __getattr__, __dir__ = lazy_exports(
     __name__,
     {
         "DataParallel": ".distribution",
-        "RunDirectory": ".run_directory",
+        "RunDirectory": "keras_vae.run_directory",
         "TrainingConfig": ".config",
         "TrainingDiverged": ".run",
         "TrainingResult": ".run",
@@ -43,9 +43,9 @@ __getattr__, __dir__ = lazy_exports(
 )
 
 if TYPE_CHECKING:
+    from keras_vae.run_directory import RunDirectory
     from keras_vae.training.config import TrainingConfig, read_config
     from keras_vae.training.distribution import DataParallel, data_parallel
     from keras_vae.training.resume import resume_point
     from keras_vae.training.run import TrainingDiverged, TrainingResult, train
-    from keras_vae.training.run_directory import RunDirectory
     from keras_vae.training.start import build_model, initialize_output_bias, load_data

@@ -8,10 +8,10 @@ import warnings
 from pathlib import Path
 
 from keras_vae.models.vae import VAE
+from keras_vae.run_directory import RunDirectory
 from keras_vae.saving import load_vae
 from keras_vae.training.checkpoints import checkpoints_newest_first, point_latest_at
 from keras_vae.training.config import TrainingConfig, flag_of, option_of, read_config
-from keras_vae.training.run_directory import RunDirectory
 
 
 def resume_point(

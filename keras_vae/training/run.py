@@ -18,6 +18,7 @@ from keras_vae.framework_isolation import set_random_seed
 from keras_vae.images import check_images
 from keras_vae.models.vae import VAE
 from keras_vae.plots import write_run_figures
+from keras_vae.run_directory import RunDirectory
 from keras_vae.saving import load_vae
 from keras_vae.training.callbacks import (
     BestModel,
@@ -31,7 +32,6 @@ from keras_vae.training.components import component_settings
 from keras_vae.training.config import TrainingConfig, write_config
 from keras_vae.training.distribution import distribution_scope
 from keras_vae.training.resume import check_resumable, resume_point
-from keras_vae.training.run_directory import RunDirectory
 from keras_vae.training.start import build_model, initialize_output_bias, load_data
 
 
