@@ -68,8 +68,8 @@ __getattr__, __dir__ = lazy_imports.lazy_exports(
         "register_prior": ".priors.registry",
     },
     # Old names, each importing with a DeprecationWarning (lazy_imports.MOVED_MODULES):
-    # `datasets` and `metrics` of `data` and `evaluation`, `conditioning`, `hierarchical` and
-    # `latent` of the modules in `models`.
+    # `datasets` and `metrics` of `data` and `evaluation`, `conditioning` and `hierarchical` of
+    # the modules in `models`; `latent`, the latent interface, is a module of its own.
     submodules=(
         "architectures",
         "conditioning",

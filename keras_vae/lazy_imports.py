@@ -25,7 +25,6 @@ MOVED_MODULES = {
     "keras_vae.build": "keras_vae.models.build",
     "keras_vae.conditioning": "keras_vae.models.conditioning",
     "keras_vae.hierarchical": "keras_vae.models.hierarchical",
-    "keras_vae.latent": "keras_vae.models.latent",
     "keras_vae.model": "keras_vae.models.vae",
     "keras_vae.batches": "keras_vae.data.batches",
     "keras_vae.callbacks": "keras_vae.training.callbacks",

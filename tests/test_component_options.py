@@ -13,7 +13,7 @@ from keras import ops
 import keras_vae
 from keras_vae.cli import main
 from keras_vae.component_options import component_options
-from keras_vae.models.latent import log_normal_per_dimension
+from keras_vae.latent import log_normal_per_dimension
 from keras_vae.registry import get_registry
 from tests.helpers import write_strokes_npz
 

@@ -8,8 +8,8 @@ from scipy.special import logsumexp
 from scipy.stats import multivariate_normal, norm
 
 import keras_vae
+from keras_vae.latent import log_normal_components
 from keras_vae.losses import GaussianKL
-from keras_vae.models.latent import log_normal_components
 from keras_vae.priors import MixtureOfGaussians, StandardNormal, VampPrior
 from tests.helpers import assert_config_round_trip, to_numpy
 

@@ -10,7 +10,16 @@ __all__ = ["get_architecture", "list_architectures", "register_architecture"]
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {name: ".registry" for name in __all__},
-    submodules=("blocks", "conv", "dense", "gated_dense", "registry", "resampling", "resnet"),
+    submodules=(
+        "blocks",
+        "conv",
+        "dense",
+        "gated_dense",
+        "networks",
+        "registry",
+        "resampling",
+        "resnet",
+    ),
 )
 
 if TYPE_CHECKING:

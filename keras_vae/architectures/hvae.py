@@ -15,7 +15,7 @@ from keras import layers
 
 from keras_vae.architectures.blocks import as_tuple, check_shapes
 from keras_vae.architectures.gated_dense import Clip, GatedDense
-from keras_vae.models.hierarchical import HierarchicalNetworks
+from keras_vae.architectures.networks import HierarchicalNetworks
 
 
 def hvae(

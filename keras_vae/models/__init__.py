@@ -1,6 +1,7 @@
 """The model families: the VAE (`vae.py`), the hierarchical VAE (`hierarchical.py`), what
-conditions a model on labels (`conditioning.py`), the latent interface they share (`latent.py`)
-and `build_vae` (`build.py`). Names load on first use (`keras_vae.lazy_imports`)."""
+conditions a model on labels (`conditioning.py`, `labels.py`) and `build_vae` (`build.py`); the
+latent interface they share with priors, loss terms and objectives is `keras_vae.latent`.
+Names load on first use (`keras_vae.lazy_imports`)."""
 
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,7 @@ __all__ = ["VAE", "HierarchicalVAE", "build_vae"]
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {"VAE": ".vae", "HierarchicalVAE": ".hierarchical", "build_vae": ".build"},
-    submodules=("build", "conditioning", "hierarchical", "latent", "vae"),
+    submodules=("build", "conditioning", "hierarchical", "labels", "vae"),
 )
 
 if TYPE_CHECKING:

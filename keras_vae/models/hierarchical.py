@@ -16,35 +16,16 @@ A third layer is one more pair of networks (`build_vae("hvae", latent_layers=3)`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import keras
 from keras import ops
 
-from keras_vae.models.latent import gaussian_posterior, log_normal
+from keras_vae.architectures.networks import HierarchicalNetworks
+from keras_vae.latent import gaussian_posterior, log_normal
 from keras_vae.models.vae import VAE
 
 __all__ = ["HierarchicalNetworks", "HierarchicalVAE"]
-
-
-@dataclass(frozen=True)
-class HierarchicalNetworks:
-    """The networks of a hierarchical VAE, as an architecture factory returns them.
-
-    Attributes:
-        encoder: q(z_L | x): images -> [mean, log_var] of the top layer.
-        decoder: p(x | z_1..z_L): the list [z_L, ..., z_1] (top first) -> likelihood parameters.
-        inference_networks: q(z_l | x, z_l+1) for l = L-1 .. 1, top first: [images, z_l+1] ->
-            [mean, log_var] of z_l.
-        generative_networks: p(z_l | z_l+1) for l = L-1 .. 1, top first: z_l+1 -> [mean,
-            log_var] of z_l.
-    """
-
-    encoder: keras.Model
-    decoder: keras.Model
-    inference_networks: tuple[keras.Model, ...]
-    generative_networks: tuple[keras.Model, ...]
 
 
 @keras.saving.register_keras_serializable(package="keras_vae")

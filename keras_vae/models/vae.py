@@ -13,6 +13,7 @@ from keras_vae.backend import VAETrainer, replica_context
 from keras_vae.epoch_means import EpochMeans
 from keras_vae.framework_isolation import tensorflow_left_unimported
 from keras_vae.images import check_images
+from keras_vae.latent import LOG_VAR_RANGE, gaussian_posterior, log_normal
 from keras_vae.losses import Likelihood, LossTerm, VAEOutputs
 from keras_vae.losses.registry import resolve_loss
 from keras_vae.models.conditioning import (
@@ -20,7 +21,6 @@ from keras_vae.models.conditioning import (
     condition_images,
 )
 from keras_vae.models.labels import ClassLabels, NoLabels, labelling
-from keras_vae.models.latent import LOG_VAR_RANGE, gaussian_posterior, log_normal
 from keras_vae.objectives import ELBO, Objective, resolve_objective
 from keras_vae.priors import Prior, resolve_prior
 

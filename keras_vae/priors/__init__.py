@@ -1,5 +1,5 @@
 """Priors p(z) and their registry. Names load on first use; the design of the latent interface
-is in `keras_vae.models.latent`."""
+is in `keras_vae.latent`."""
 
 from typing import TYPE_CHECKING
 

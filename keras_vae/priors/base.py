@@ -1,6 +1,6 @@
 """`Prior`, the base of every prior p(z): `log_prob`, `sample` and the KL against a posterior.
 
-The design all priors share is in `keras_vae.models.latent`.
+The design all priors share is in `keras_vae.latent`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 import keras
 
-from keras_vae.models.latent import log_normal
+from keras_vae.latent import log_normal
 
 
 class Prior(keras.layers.Layer):

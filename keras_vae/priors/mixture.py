@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from keras_vae.models.latent import log_normal_components
+from keras_vae.latent import log_normal_components
 from keras_vae.priors.base import Prior, seed_generator
 
 

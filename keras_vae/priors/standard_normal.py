@@ -7,7 +7,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_vae.models.latent import log_normal_per_dimension
+from keras_vae.latent import log_normal_per_dimension
 from keras_vae.priors.base import Prior
 
 

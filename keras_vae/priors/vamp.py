@@ -8,7 +8,7 @@ import math
 import keras
 from keras import ops
 
-from keras_vae.models.latent import gaussian_posterior, log_normal_components
+from keras_vae.latent import gaussian_posterior, log_normal_components
 from keras_vae.priors.base import Prior, seed_generator
 
 

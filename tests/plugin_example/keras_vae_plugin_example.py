@@ -10,7 +10,7 @@ import keras
 from keras import ops
 
 import keras_vae
-from keras_vae.models.latent import log_normal_per_dimension
+from keras_vae.latent import log_normal_per_dimension
 
 
 @keras_vae.register_prior("scaled_normal")
