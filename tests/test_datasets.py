@@ -264,3 +264,41 @@ def test_bad_files_get_clear_errors(tmp_path):
         formats.read_idx(tmp_path / "junk-idx")
     with pytest.raises(FileNotFoundError, match="no train labels IDX file"):
         data.load_images(tmp_path)
+
+
+def test_a_data_source_gives_a_runs_splits(tmp_path, tiny_uint8):
+    path = tmp_path / "tiny.npz"
+    np.savez(path, **tiny_uint8)
+    grey = data.load_images(path)
+    run = data.DataSource(path, binarize="dynamic", seed=3, limit=15, validation_split=5).load()
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = run.train, run.validation, run.test
+    # The first 15 of 20 training images, the last 5 of them held out; the test set limited too.
+    np.testing.assert_array_equal(x_train, grey[0][0][:10])  # grey: training redraws them
+    np.testing.assert_array_equal(y_train, tiny_uint8["y_train"][:10])
+    np.testing.assert_array_equal(y_val, tiny_uint8["y_train"][10:15])
+    np.testing.assert_array_equal(x_val, data.binarize_stochastic(grey[0][0][10:15], 3))
+    np.testing.assert_array_equal(x_test, data.binarize_stochastic(grey[1][0], 3)[:8])
+    np.testing.assert_array_equal(run.grey_test, grey[1][0])
+    assert set(np.unique(x_val)) <= {0.0, 1.0} and len(y_test) == 8 and not run.mnist
+
+    static = data.DataSource(path, binarize="static", exclude_labels=(int(y_train[0]),)).load()
+    kept = tiny_uint8["y_train"] != y_train[0]
+    np.testing.assert_array_equal(static.train[0], grey[0][0][kept] > 0.5)
+    assert static.validation is not None and static.validation[0] is static.test[0]
+    with pytest.raises(ValueError, match="holds out 20 of 20 training images"):
+        data.DataSource(path, validation_split=20).load()
+
+
+def test_a_data_source_refuses_test_images_unlike_the_training_images(tmp_path, tiny_uint8):
+    path = tmp_path / "mixed.npz"
+    np.savez(path, **{**tiny_uint8, "x_test": tiny_uint8["x_test"][:, :5, :5]})
+    with pytest.raises(ValueError, match="test images"):
+        data.DataSource(path).load()
+    # With a validation split the test images are not validated on, and load as they are.
+    assert data.DataSource(path, validation_split=0.25).load().test[0].shape == (8, 5, 5, 1)
+
+
+def test_a_limited_mnist_file_is_still_mnist(mnist_npz):
+    # Classifier FID and IS describe MNIST digits: a run's first 100 test images are digits too.
+    run = data.DataSource(mnist_npz, limit=100).load()
+    assert run.mnist and run.test[0].shape == (100, 28, 28, 1) and len(run.grey_test) == 100

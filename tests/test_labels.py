@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 import keras_vae
-from keras_vae.models.labels import ClassLabels, NoLabels, labelling
+from keras_vae.models.labels import (
+    ClassLabels,
+    NoLabels,
+    labelling,
+    labelling_of_run,
+    labels_of_run,
+)
 
 
 def test_a_model_without_labels_answers_none_and_refuses_a_class():
@@ -44,3 +50,15 @@ def test_a_conditional_model_reads_one_class_per_image():
     with pytest.raises(ValueError, match="needs a label in 0..3"):
         use.required(2, None)  # a class the user picks: no default
     assert use.example_class == 0
+
+
+def test_a_run_reads_labels_only_when_conditional():
+    y_train, y_test = np.array([0, 2, 1]), np.array([1])
+    assert labels_of_run(False, y_train, y_test) == (None, None)
+    assert labels_of_run(True, y_train, y_test) == (y_train, y_test)
+    with pytest.raises(ValueError, match="--conditional needs a label for every image"):
+        labels_of_run(True, y_train, None)
+    assert isinstance(labelling_of_run(False, 3), NoLabels)
+    assert labelling_of_run(True, 3) == ClassLabels(3)
+    with pytest.raises(ValueError, match="needs the number of classes"):
+        labelling_of_run(True, None)

@@ -36,33 +36,29 @@ def load_held_out_images(
     model_path: Path, model, data: Path | None, binarize: str
 ) -> HeldOutImages:
     """Returns the test images for `model`: those of the run that trained it unless told."""
-    from keras_vae import data as datasets
+    from keras_vae.data import DataSource
 
     run = RunDirectory.of_model(model_path)
-    config = read_config(run.config) if run else None
-    given_data = data is not None
-    data = data or (config.data if config else None)
-    seed = config.seed if config else 0
-    if binarize == "auto":
-        mode = config.binarize if config else ("dynamic" if model.dynamic_binarization else None)
-    else:
-        mode = None if binarize == "none" else binarize
+    if run:
+        source = read_config(run.config).data_source()
+    else:  # a bare .keras file: MNIST, binarised as the model trained
+        source = DataSource(binarize="dynamic" if model.dynamic_binarization else None)
+    if binarize != "auto":
+        source = dataclasses.replace(source, binarize=None if binarize == "none" else binarize)
+    if data is not None:  # another dataset: all its test images
+        source = dataclasses.replace(
+            source, data=data, limit=None, exclude_labels=None, validation_split=None
+        )
     with user_errors():
-        grey = datasets.load_images(data) if data is not None else datasets.load_mnist()
-        _, (x_test, y_test) = datasets.binarize_splits(grey, mode, seed)
+        loaded = source.load()
+    x_test, y_test = loaded.test
     if tuple(x_test.shape[1:]) != model.image_shape:
         raise BadInput(
             f"The model takes images of shape {model.image_shape} but the test images are "
             f"{tuple(x_test.shape[1:])}; pass the dataset it was trained on with --data."
         )
-    grey_test = grey[1][0]
-    mnist = data is None or datasets.is_mnist_test_set(grey_test)
-    # A run trained with --limit N validated on the first N test images: score those.
-    limit = config.limit if config and not given_data else None
-    if limit:
-        x_test, grey_test = x_test[:limit], grey_test[:limit]
-        y_test = None if y_test is None else y_test[:limit]
-    return HeldOutImages(x_test, y_test, grey_test, mnist)
+    # A run trained with --limit N validated on the first N test images: those are scored.
+    return HeldOutImages(x_test, y_test, loaded.grey_test, loaded.mnist)
 
 
 def check_label(vae, label: int | None) -> None:
@@ -107,15 +103,12 @@ def fitted_latent_sampler(model_path: Path, vae, name: str, components: int):
         if vae.labelling.takes_sampler(sampler) and len(first.weights) == components:
             return sampler
     from keras_vae.data.binarize import binarize_stochastic
-    from keras_vae.training.start import load_data
 
     config = read_config(run.config)
     with user_errors():
-        (x_train, y_train), _ = load_data(config)
-        x_train = x_train[: len(x_train) - config.validation_images(len(x_train))]
+        x_train, labels = config.data_source().load().train  # without the validation split
         if config.binarize == "dynamic":  # as the model saw them: binary
             x_train = binarize_stochastic(np.asarray(x_train), config.seed)
-        labels = None if y_train is None else y_train[: len(x_train)]
         sampler = fit_latent_sampler(vae, np.asarray(x_train), components, config.seed, labels)
     sampler.save(run.gmm_sampler)
     what = "one per class " if isinstance(sampler, ClassConditionalSampler) else ""

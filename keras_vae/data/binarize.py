@@ -18,6 +18,11 @@ def binarize_splits(
     if binarize not in BINARIZE_CHOICES:
         raise ValueError(f"binarize must be one of {BINARIZE_CHOICES}, got {binarize!r}.")
     (x_train, y_train), (x_test, y_test) = splits
+    if binarize == "static" and not isinstance(x_train, np.ndarray):
+        raise ValueError(
+            "Static binarisation of a shard dataset would rewrite it; save binarised "
+            "shards, or use --binarize dynamic."
+        )
     if binarize == "static":
         x_train, x_test = binarize_static(x_train), binarize_static(x_test)
     elif binarize == "dynamic":

@@ -41,11 +41,6 @@ def load_images(
     """
     path = Path(path).expanduser()
     if is_shard_directory(path):
-        if binarize == "static":
-            raise ValueError(
-                "Static binarisation of a shard dataset would rewrite it; save binarised "
-                "shards, or use --binarize dynamic."
-            )
         x_train, x_test = open_shards(path)
         return binarize_splits(((x_train, None), (np.asarray(x_test), None)), binarize, seed)
     return binarize_splits(_read_dataset(path), binarize, seed)

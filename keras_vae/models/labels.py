@@ -239,3 +239,29 @@ class ClassLabels:
 def labelling(num_classes: int | None) -> NoLabels | ClassLabels:
     """Returns how a model with `num_classes` (None: unconditional) uses labels."""
     return NoLabels() if num_classes is None else ClassLabels(int(num_classes))
+
+
+def labelling_of_run(conditional: bool, num_classes: int | None) -> NoLabels | ClassLabels:
+    """Returns how a model trained with(out) `train --conditional` uses labels.
+
+    Args:
+        num_classes: the classes of the training labels; a conditional run needs them.
+    """
+    if not conditional:
+        return NoLabels()
+    if num_classes is None:
+        raise ValueError("A conditional model needs the number of classes of its labels.")
+    return ClassLabels(int(num_classes))
+
+
+def labels_of_run(conditional: bool, y_train: Any, y_test: Any) -> tuple[Any, Any]:
+    """Returns the (training, test) labels a run with(out) `train --conditional` reads: none
+    without it; with it, the dataset's own, which it must have."""
+    if not conditional:
+        return None, None
+    if y_train is None or y_test is None:
+        raise ValueError(
+            "--conditional needs a label for every image, and this dataset has none: an .npz "
+            "needs y_train and y_test beside x_train and x_test (MNIST has them)."
+        )
+    return y_train, y_test

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from keras_vae.atomic_files import write_text_atomically
 from keras_vae.data.binarize import BINARIZE_CHOICES
+from keras_vae.data.source import DataSource
 from keras_vae.training.distribution import DataParallel
 
 MMD_KERNELS = ("rbf", "imq")
@@ -208,23 +209,20 @@ class TrainingConfig:
                 )
         return given
 
+    def data_source(self) -> DataSource:
+        """Returns where this run's images come from and how it prepares them."""
+        return DataSource(
+            data=self.data,
+            binarize=self.binarize,
+            seed=self.seed,
+            limit=self.limit,
+            exclude_labels=self.exclude_labels,
+            validation_split=self.validation_split,
+        )
+
     def validation_images(self, train_images: int) -> int:
         """Returns how many of `train_images` the validation split holds out (0: none)."""
-        split = self.validation_split
-        if split is None:
-            return 0
-        count = round(split * train_images) if split < 1 else int(split)
-        if split >= 1 and split != count:
-            raise ValueError(
-                f"validation_split {split} is neither a fraction below 1 nor a whole number of "
-                "images; pass e.g. 10000 or 0.1."
-            )
-        if not 0 < count < train_images:
-            raise ValueError(
-                f"validation_split {split} holds out {count} of {train_images} training "
-                "images; it must leave some for each side."
-            )
-        return count
+        return self.data_source().validation_images(train_images)
 
 
 def read_config(path: Path) -> TrainingConfig:

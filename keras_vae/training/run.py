@@ -13,9 +13,9 @@ import numpy as np
 from keras_vae.atomic_files import save_atomically
 from keras_vae.backend import Replicas
 from keras_vae.data import ImageBatches, ShardedImages, steps_per_epoch
-from keras_vae.data.binarize import binarize_stochastic
 from keras_vae.framework_isolation import set_random_seed
 from keras_vae.images import check_images
+from keras_vae.models.labels import labels_of_run
 from keras_vae.models.vae import VAE
 from keras_vae.plots import write_run_figures
 from keras_vae.run_directory import RunDirectory
@@ -32,7 +32,7 @@ from keras_vae.training.components import component_settings
 from keras_vae.training.config import TrainingConfig, write_config
 from keras_vae.training.distribution import distribution_scope
 from keras_vae.training.resume import check_resumable, resume_point
-from keras_vae.training.start import build_model, initialize_output_bias, load_data
+from keras_vae.training.start import build_model, initialize_output_bias
 
 
 @dataclass(frozen=True)
@@ -182,29 +182,9 @@ def _training_data(config: TrainingConfig, replicas: Replicas) -> tuple[tuple, t
     """Returns (images, labels) for training and for validation (the test set without a
     validation split), checked against each other and the batch size; the labels are None
     unless the model is conditional."""
-    (x_train, y_train), (x_test, y_test) = load_data(config)
-    if not config.conditional:
-        y_train = y_test = None
-    elif y_train is None or y_test is None:
-        raise ValueError(
-            "--conditional needs a label for every image, and this dataset has none: an .npz "
-            "needs y_train and y_test beside x_train and x_test (MNIST has them)."
-        )
-    held_out = config.validation_images(len(x_train))
-    if held_out:
-        x_validation = np.asarray(x_train[len(x_train) - held_out :])
-        x_train = x_train[: len(x_train) - held_out]
-        if y_train is not None:
-            y_train, y_validation = y_train[: len(x_train)], y_train[len(x_train) :]
-        if config.binarize == "dynamic":
-            # Scored as the test set is: one fixed Bernoulli draw (training draws afresh).
-            x_validation = binarize_stochastic(x_validation, config.seed)
-    else:
-        # The loaders have checked each split's pixels; the splits must also agree in shape.
-        check_images(
-            x_test, x_train.shape[1:], what="test images", taker="a model of the training images"
-        )
-        x_validation, y_validation = x_test, y_test
+    data = config.data_source().load()
+    (x_train, y_train), (x_validation, y_validation) = data.train, data.validation
+    y_train, _ = labels_of_run(config.conditional, y_train, data.test[1])
     if len(x_train) < config.batch_size:
         raise ValueError(
             f"batch_size {config.batch_size} is larger than the {len(x_train)} training images; "

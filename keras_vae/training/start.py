@@ -3,49 +3,24 @@ set to the data's mean."""
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
 
 import keras
 import numpy as np
 
-from keras_vae.data import load_images, load_mnist
 from keras_vae.losses import Likelihood
 from keras_vae.models.build import build_vae
+from keras_vae.models.labels import labelling_of_run
 from keras_vae.models.vae import VAE
 from keras_vae.training.components import build_component, component_settings, run_components
 from keras_vae.training.config import TrainingConfig
 
 
 def load_data(config: TrainingConfig) -> tuple[tuple, tuple]:
-    """Returns (x_train, y_train), (x_test, y_test) as `config` selects them."""
-    if config.data is not None:
-        splits = load_images(config.data, config.binarize, config.seed)
-    else:
-        splits = load_mnist(binarize=config.binarize, seed=config.seed)
-    if config.exclude_labels:
-        splits = (without_labels(*splits[0], config.exclude_labels), splits[1])
-    if not config.limit:
-        return splits
-    return tuple((x[: config.limit], None if y is None else y[: config.limit]) for x, y in splits)
-
-
-def without_labels(x: Any, y: Any, labels: tuple[int, ...]) -> tuple[Any, Any]:
-    """Returns the images of (x, y) whose label is not one of `labels`, or raises a ValueError
-    where there are no labels or none of `labels` occurs."""
-    if y is None:
-        raise ValueError("--exclude-labels needs the training images' labels, and the data has "
-                         "none; give a dataset with y_train.")  # fmt: skip
-    y = np.asarray(y)
-    keep = ~np.isin(y, labels)
-    missing = sorted(set(labels) - set(np.unique(y).tolist()))
-    if missing:
-        raise ValueError(
-            f"--exclude-labels {','.join(map(str, missing))}: no training image has that label "
-            f"(the labels are {', '.join(map(str, np.unique(y).tolist()))})."
-        )
-    if not keep.any():
-        raise ValueError("--exclude-labels drops every training image; leave some labels in.")
-    return x[keep], y[keep]
+    """Returns (x_train, y_train), (x_test, y_test) as `config` selects them, the validation
+    split not yet held out (`TrainingConfig.data_source` gives the whole run's data)."""
+    data = dataclasses.replace(config.data_source(), validation_split=None).load()
+    return data.train, data.test
 
 
 def build_model(
@@ -61,8 +36,7 @@ def build_model(
             reads it).
         num_classes: the labels' classes, for a conditional model (`config.conditional`).
     """
-    if config.conditional and num_classes is None:
-        raise ValueError("A conditional model needs the number of classes of its labels.")
+    labels = labelling_of_run(config.conditional, num_classes)
     components = run_components(config)
     settings = component_settings(config)
     likelihood = components["likelihood"][1]
@@ -85,7 +59,7 @@ def build_model(
         dynamic_binarization=config.binarize == "dynamic",
         prior=build_component(config, "prior", components, settings, seed=config.seed),
         objective=build_component(config, "objective", components, settings),
-        num_classes=num_classes if config.conditional else None,
+        num_classes=labels.num_classes,
         **{**config.architecture_kwargs(), **settings.get("architecture", {})},
     )
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
