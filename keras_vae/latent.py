@@ -40,6 +40,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import keras
 from keras import ops
 
 # Bounds of the encoder's log-variance. Outside them exp() of it under- or overflows in the KL
@@ -87,3 +88,16 @@ def log_normal_components(z: Any, means: Any, log_vars: Any) -> Any:
 def log_normal_per_dimension(z: Any, mean: Any, log_var: Any) -> Any:
     """Returns log N(z_d; mean_d, exp(log_var_d)) for each dimension d (broadcasting)."""
     return -0.5 * (_LOG_2PI + log_var + ops.square(z - mean) * ops.exp(-log_var))
+
+
+def decode_draws(decoder: keras.Model, z: Any, training: bool = False) -> Any:
+    """Returns `decoder`'s float32 parameters for z (batch, latent) or z (draws, batch,
+    latent), with z's leading axes; `z` may be a list, one tensor per decoder input."""
+    # Under a mixed-precision policy the networks compute in bfloat16/float16; the loss terms
+    # always take float32, where their sums over pixels keep their precision.
+    first = z[0] if isinstance(z, (list, tuple)) else z
+    if len(first.shape) == 2:
+        return ops.cast(decoder(z, training=training), "float32")
+    flat = keras.tree.map_structure(lambda t: ops.reshape(t, (-1, t.shape[-1])), z)
+    flat = decoder(flat, training=training)
+    return ops.cast(ops.reshape(flat, (*ops.shape(first)[:-1], *flat.shape[1:])), "float32")

@@ -7,6 +7,7 @@ from scipy import special
 
 import keras_vae
 from keras_vae import VAE
+from keras_vae.models.checks import has_regularizers
 from tests.helpers import assert_all_close, to_numpy
 
 
@@ -275,3 +276,12 @@ def test_losses_need_exactly_one_likelihood():
         keras_vae.build_vae(losses=["bernoulli", "gaussian", "kl"])
     with pytest.raises(ValueError, match="Did you mean 'bernoulli'"):
         keras_vae.build_vae(losses=["bernouli", "kl"])
+
+
+def test_an_activity_regularizer_inside_a_nested_model_is_found():
+    def dense(**kwargs):
+        return keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, **kwargs)])
+
+    nested = keras.Sequential([keras.Input((2,)), dense(activity_regularizer="l1"), dense()])
+    assert has_regularizers(nested) and has_regularizers(dense(kernel_regularizer="l2"))
+    assert not has_regularizers(keras.Sequential([keras.Input((2,)), dense(), dense()]))

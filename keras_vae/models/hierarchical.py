@@ -22,7 +22,7 @@ import keras
 from keras import ops
 
 from keras_vae.architectures.networks import HierarchicalNetworks
-from keras_vae.latent import gaussian_posterior, log_normal
+from keras_vae.latent import decode_draws, gaussian_posterior, log_normal
 from keras_vae.models.vae import VAE
 
 __all__ = ["HierarchicalNetworks", "HierarchicalVAE"]
@@ -77,7 +77,7 @@ class HierarchicalVAE(VAE):
         top = self.latent_dim
         z = self.reparameterize(z_mean, z_log_var, noise[..., :top])
         layers, lower_kl = self._descend(x, z, noise[..., top:], training)
-        return z, self._decode_draws(layers, training), lower_kl
+        return z, decode_draws(self.decoder, layers, training), lower_kl
 
     def _descend(self, x: Any, z: Any, noise: Any, training: bool) -> tuple[list, Any]:
         """Draws the layers below the top draw `z` from q(z_l | x, z_l+1) with `noise`.

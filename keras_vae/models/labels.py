@@ -16,6 +16,8 @@ import numpy as np
 
 from keras_vae.models.conditioning import (
     check_labels,
+    condition_codes,
+    condition_images,
     conditional_networks,
     label_scale,
     one_hot_labels,
@@ -72,6 +74,14 @@ class NoLabels:
     def one_hot(self, labels: Any) -> None:
         """Returns the one-hot labels the networks take: none (the labels are ignored)."""
         return None
+
+    def encoder_input(self, x: Any, one_hot: Any, scale: float) -> Any:
+        """Returns what the encoder takes for images `x`: the images."""
+        return x
+
+    def decoder_input(self, z: Any, one_hot: Any) -> Any:
+        """Returns what the decoder takes for codes `z`: the codes."""
+        return z
 
     def inputs_and_labels(self, x: Any, labels: Any) -> tuple[Any, Any]:
         """Returns `call`'s images and labels: as given (a VAE ignores labels)."""
@@ -180,6 +190,16 @@ class ClassLabels:
                 "its images: pass labels=..., fit(x, y) or predict([x, y])."
             )
         return one_hot_labels(labels, self.num_classes)
+
+    def encoder_input(self, x: Any, one_hot: Any, scale: float) -> Any:
+        """Returns what the encoder takes for images `x`: the images with one channel per
+        class, the image's own holding `scale` (`conditioning.condition_images`)."""
+        return condition_images(x, one_hot, scale)
+
+    def decoder_input(self, z: Any, one_hot: Any) -> Any:
+        """Returns what the decoder takes for codes `z`: the codes with the one-hot labels
+        appended."""
+        return condition_codes(z, one_hot)
 
     def inputs_and_labels(self, x: Any, labels: Any) -> tuple[Any, Any]:
         """Returns `call`'s images and labels, from `[images, labels]` where Keras's predict

@@ -6,46 +6,29 @@ from collections.abc import Sequence
 from typing import Any
 
 import keras
-import numpy as np
 from keras import ops
 
-from keras_vae.backend import VAETrainer, replica_context
+from keras_vae.backend import VAETrainer
 from keras_vae.epoch_means import EpochMeans
 from keras_vae.framework_isolation import tensorflow_left_unimported
 from keras_vae.images import check_images
-from keras_vae.latent import LOG_VAR_RANGE, gaussian_posterior, log_normal
+from keras_vae.latent import LOG_VAR_RANGE, decode_draws, gaussian_posterior, log_normal
 from keras_vae.losses import Likelihood, LossTerm, VAEOutputs
-from keras_vae.losses.registry import resolve_loss
-from keras_vae.models.conditioning import (
-    condition_codes,
-    condition_images,
+from keras_vae.models.checks import (
+    check_combination,
+    check_encoder_decoder,
+    has_regularizers,
+    resolve_loss_terms,
 )
 from keras_vae.models.labels import ClassLabels, NoLabels, labelling
-from keras_vae.objectives import ELBO, Objective, resolve_objective
+from keras_vae.models.random_state import load_seed_state, replica_noise, save_seed_state
+from keras_vae.objectives import Objective, resolve_objective
 from keras_vae.priors import Prior, resolve_prior
 
 __all__ = ["DEFAULT_LOSSES", "LOG_VAR_RANGE", "VAE", "resolve_loss_terms"]
 
 DEFAULT_LOSSES = ("bernoulli", "kl")
-_SEED_STATE = "seed_generator_state"  # its key among the model's saved variables
 REGULARIZATION = "regularization"  # the metric of the layers' own losses (self.losses)
-
-
-def resolve_loss_terms(losses: Sequence[str | LossTerm | dict]) -> list[LossTerm]:
-    """Returns `losses` as LossTerm instances: names via the registry, configs via Keras."""
-    terms = [resolve_loss(loss) for loss in losses]
-    names = [term.name for term in terms]
-    duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated:
-        raise ValueError(f"Two loss terms report the same metric {duplicated}; give each its own.")
-    likelihoods = [term for term in terms if isinstance(term, Likelihood)]
-    if len(likelihoods) != 1:
-        raise ValueError(
-            f"A VAE needs exactly one reconstruction likelihood among its losses, got "
-            f"{len(likelihoods)} in {terms}. Add one of bernoulli, gaussian, laplace, "
-            "continuous_bernoulli."
-        )
-    return terms
 
 
 @keras.saving.register_keras_serializable(package="keras_vae")
@@ -110,7 +93,7 @@ class VAE(VAETrainer, keras.Model):
         self.likelihood = next(t for t in self.loss_terms if isinstance(t, Likelihood))
         self.prior = resolve_prior(prior)
         self.objective = resolve_objective(objective)
-        _check_combination(self.loss_terms, self.prior, self.objective, self.hierarchical)
+        check_combination(self.loss_terms, self.prior, self.objective, self.hierarchical)
         if self.num_classes is not None and (self.prior.reads_encoder or self.hierarchical):
             raise ValueError(
                 f"A conditional VAE cannot have the {type(self.prior).__name__} prior"
@@ -127,7 +110,7 @@ class VAE(VAETrainer, keras.Model):
             names += [term.name, *term.reported]
         if self.objective.name is not None:
             names.append(self.objective.name)
-        if _has_regularizers(encoder) or _has_regularizers(decoder):
+        if has_regularizers(encoder) or has_regularizers(decoder):
             names.append(REGULARIZATION)
         if REGULARIZATION in names or any(term.changes_objective for term in self.loss_terms):
             names.append("objective")
@@ -136,7 +119,7 @@ class VAE(VAETrainer, keras.Model):
 
     def _check_networks(self, encoder: keras.Model, decoder: keras.Model) -> None:
         """Raises a ValueError unless encoder and decoder fit together as this VAE's."""
-        _check_encoder_decoder(encoder, decoder, self.num_classes or 0)
+        check_encoder_decoder(encoder, decoder, self.num_classes or 0)
 
     @property
     def conditional(self) -> bool:
@@ -203,9 +186,7 @@ class VAE(VAETrainer, keras.Model):
         if training and self.dynamic_binarization:
             x = ops.cast(self._noise(keras.random.uniform, ops.shape(x)) < x, "float32")
         one_hot = self._one_hot(labels)
-        z_mean, z_log_var = gaussian_posterior(
-            self.encoder(self._encoder_input(x, one_hot), training=training)
-        )
+        z_mean, z_log_var = self._posterior(x, one_hot, training)
         noise = self._draw_noise(epsilon, z_mean)
         z, params, lower_kl = self._posterior_draws(x, z_mean, z_log_var, noise, training, one_hot)
         several = len(z.shape) == 3  # the loss terms read the first of several draws
@@ -258,7 +239,7 @@ class VAE(VAETrainer, keras.Model):
         `labels`)."""
         x = ops.convert_to_tensor(x, dtype="float32")
         one_hot = self._one_hot(labels)
-        z_mean, z_log_var = gaussian_posterior(self.encoder(self._encoder_input(x, one_hot)))
+        z_mean, z_log_var = self._posterior(x, one_hot)
         epsilon = ops.convert_to_tensor(epsilon, dtype="float32")
         z, params, lower_kl = self._posterior_draws(x, z_mean, z_log_var, epsilon, False, one_hot)
         return self._log_weights(x, z_mean, z_log_var, z, params, lower_kl)
@@ -275,18 +256,18 @@ class VAE(VAETrainer, keras.Model):
             where z is the only layer (a hierarchy overrides this).
         """
         z = self.reparameterize(z_mean, z_log_var, noise)
-        return z, self._decode_draws(self._decoder_input(z, one_hot), training), None
+        decoder_input = self.labelling.decoder_input(z, one_hot)
+        return z, decode_draws(self.decoder, decoder_input, training), None
 
     def _one_hot(self, labels: Any) -> Any:
         """Returns the one-hot labels a conditional model's networks take (None for an
         unconditional model, which ignores labels)."""
         return self.labelling.one_hot(labels)
 
-    def _encoder_input(self, x: Any, one_hot: Any) -> Any:
-        return x if one_hot is None else condition_images(x, one_hot, self.label_scale)
-
-    def _decoder_input(self, z: Any, one_hot: Any) -> Any:
-        return z if one_hot is None else condition_codes(z, one_hot)
+    def _posterior(self, x: Any, one_hot: Any, training: bool = False) -> tuple[Any, Any]:
+        """Returns `(z_mean, z_log_var)` of q(z | x) (of q(z | x, y) given one-hot labels)."""
+        encoder_input = self.labelling.encoder_input(x, one_hot, self.label_scale)
+        return gaussian_posterior(self.encoder(encoder_input, training=training))
 
     def _log_weights(self, x, z_mean, z_log_var, z, params, lower_kl=None) -> Any:
         """Returns (draws, batch) log p(x | z) + log p(z) - log q(z | x) of draws `z`, less
@@ -307,18 +288,6 @@ class VAE(VAETrainer, keras.Model):
         shape = (ops.shape(z_mean)[0], self.noise_dim)
         return self._noise(keras.random.normal, shape if draws == 1 else (draws, *shape))
 
-    def _decode_draws(self, z: Any, training: bool) -> Any:
-        """Returns the decoder's float32 parameters for z (batch, latent) or z (draws, batch,
-        latent), with z's leading axes; `z` may be a list, one tensor per decoder input."""
-        # Under a mixed-precision policy the networks compute in bfloat16/float16; the loss
-        # terms always take float32, where their sums over pixels keep their precision.
-        first = z[0] if isinstance(z, (list, tuple)) else z
-        if len(first.shape) == 2:
-            return ops.cast(self.decoder(z, training=training), "float32")
-        flat = keras.tree.map_structure(lambda t: ops.reshape(t, (-1, t.shape[-1])), z)
-        flat = self.decoder(flat, training=training)
-        return ops.cast(ops.reshape(flat, (*ops.shape(first)[:-1], *flat.shape[1:])), "float32")
-
     def reparameterize(self, z_mean: Any, z_log_var: Any, epsilon: Any = None) -> Any:
         """Returns z = z_mean + exp(z_log_var / 2) * epsilon, a differentiable draw from q(z|x).
 
@@ -333,14 +302,8 @@ class VAE(VAETrainer, keras.Model):
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
     def _noise(self, draw, shape) -> Any:
-        """Returns `draw(shape)` from the model's seed generator, different on each replica of
-        a data-parallel run whose replicas each see their own part of the batch."""
-        index, count = replica_context()
-        if isinstance(count, int) and count == 1:
-            return draw(shape, seed=self.seed_generator)
-        # Every replica draws the same (count, *shape) block from the shared state and keeps
-        # its own row: independent noise without per-replica generator state.
-        return ops.take(draw((count, *shape), seed=self.seed_generator), index, axis=0)
+        """Returns `draw(shape)` from the model's seed generator (apart on each replica)."""
+        return replica_noise(draw, shape, self.seed_generator)
 
     def update_metrics(self, terms: dict, batch_size: Any) -> dict:
         """Adds a batch's terms to the epoch means; returns the current means as logs."""
@@ -389,14 +352,14 @@ class VAE(VAETrainer, keras.Model):
         """
         x, labels = self.labelling.inputs_and_labels(x, labels)
         one_hot = self._one_hot(labels)
-        z_mean, _ = self.encoder(self._encoder_input(x, one_hot), training=training)
+        z_mean, _ = self._posterior(x, one_hot, training)
         return self._decode_mean(z_mean, one_hot)
 
     def encode(self, x: Any, labels: Any = None) -> tuple[Any, Any]:
         """Returns `(z_mean, z_log_var)` of q(z | x), each (batch, latent_dim); of q(z | x, y)
         for a conditional model, given `labels`."""
         x = ops.convert_to_tensor(x, dtype="float32")
-        return gaussian_posterior(self.encoder(self._encoder_input(x, self._one_hot(labels))))
+        return self._posterior(x, self._one_hot(labels))
 
     def decode(self, z: Any, labels: Any = None) -> Any:
         """Returns the mean images (batch, H, W, C) in [0, 1] of p(x | z) (of p(x | z, y) for
@@ -404,7 +367,7 @@ class VAE(VAETrainer, keras.Model):
         return self._decode_mean(ops.convert_to_tensor(z, dtype="float32"), self._one_hot(labels))
 
     def _decode_mean(self, z: Any, one_hot: Any) -> Any:
-        return self.likelihood.mean(self.decoder(self._decoder_input(z, one_hot)))
+        return self.likelihood.mean(self.decoder(self.labelling.decoder_input(z, one_hot)))
 
     def reconstruct(self, x: Any, sampler: str = "mode", labels: Any = None) -> Any:
         """Returns the mean images decoded from q(z | x).
@@ -449,15 +412,11 @@ class VAE(VAETrainer, keras.Model):
         `SeedGenerator` is not saved by Keras), so that a resumed run draws the noise the
         uninterrupted one would have."""
         super().save_own_variables(store)
-        store[_SEED_STATE] = ops.convert_to_numpy(self.seed_generator.state.value)
+        save_seed_state(store, self.seed_generator)
 
     def load_own_variables(self, store) -> None:
         """Loads what `save_own_variables` saved; files without the random state load too."""
-        keys = list(store.keys())
-        if _SEED_STATE in keys:
-            state = self.seed_generator.state
-            state.assign(np.asarray(store[_SEED_STATE]).astype(state.dtype))
-        super().load_own_variables({key: store[key] for key in keys if key != _SEED_STATE})
+        super().load_own_variables(load_seed_state(store, self.seed_generator))
 
     def compile_from_config(self, config: dict) -> None:
         """Compiles a loaded VAE as `compile()` would on this backend, with the saved optimizer.
@@ -494,68 +453,3 @@ class VAE(VAETrainer, keras.Model):
 def _first_draw(t: Any, several: bool) -> Any:
     """Returns the first draw of `t` (draws, batch, ...) where there are `several`, else `t`."""
     return t[0] if several and t is not None else t
-
-
-def _check_combination(
-    loss_terms: Sequence[LossTerm], prior: Prior, objective: Objective, hierarchical: bool = False
-) -> None:
-    """Raises a ValueError for loss terms, prior, objective and model that do not go together."""
-    for term in loss_terms:
-        if term.needs_factorised_prior and hierarchical:
-            raise ValueError(
-                f"{term!r} reads the KL per latent dimension, which a hierarchical VAE's "
-                "conditional layers do not factorise into; drop free bits (free_bits=0) / the "
-                "beta_tc term, or use a one-layer architecture."
-            )
-        if term.needs_factorised_prior and not prior.factorised:
-            raise ValueError(
-                f"{term!r} reads the KL per latent dimension, which the {type(prior).__name__} "
-                "prior does not factorise into; use the standard_normal prior, or drop free "
-                "bits (free_bits=0) / the beta_tc term."
-            )
-    if not isinstance(objective, ELBO):
-        shaped = [term for term in loss_terms if term.changes_objective]
-        if shaped:
-            raise ValueError(
-                f"{objective!r} trains its own bound, so {shaped} would not shape what is "
-                "optimised; drop beta, warm-up, free bits and extra regularisers, or train the "
-                "elbo objective."
-            )
-
-
-def _has_regularizers(network: keras.Model) -> bool:
-    """Whether any layer of `network` has a weight or activity regulariser."""
-    return any(getattr(w, "regularizer", None) is not None for w in network.weights) or any(
-        getattr(layer, "activity_regularizer", None) is not None
-        for layer in network._flatten_layers(include_self=True)
-    )
-
-
-def _check_encoder_decoder(encoder: keras.Model, decoder: keras.Model, classes: int = 0) -> None:
-    """Raises a ValueError unless encoder and decoder fit together as a VAE (conditional on
-    `classes` labels, which add that many encoder channels and decoder inputs)."""
-    outputs = getattr(encoder, "outputs", None)
-    if not outputs or len(outputs) != 2:
-        raise ValueError(
-            "The encoder must output [z_mean, z_log_var]; got "
-            f"{len(outputs) if outputs else 'no known'} outputs. Build it with "
-            "keras_vae.architectures.blocks.gaussian_head or a registered architecture."
-        )
-    latent = int(outputs[0].shape[-1])
-    fix = " (keras_vae.models.conditioning.conditional_networks builds both)" if classes else ""
-    if tuple(decoder.input_shape[1:]) != (latent + classes,):
-        raise ValueError(
-            f"The decoder takes z of shape {decoder.input_shape[1:]} but the encoder gives "
-            f"{latent}"
-            + (f" and the labels add {classes}" if classes else "")
-            + f"; build both with the same latent_dim{fix}."
-        )
-    *spatial, channels = encoder.input_shape[1:]
-    images = (*spatial, channels - classes)
-    if tuple(decoder.output_shape[1:]) != images:
-        raise ValueError(
-            f"The decoder outputs {decoder.output_shape[1:]} but the model's images are "
-            f"{images}"
-            + (f" (the encoder's {channels} channels less {classes} for labels)" if classes else "")
-            + f"; the decoder must give one parameter per pixel{fix}."
-        )
