@@ -19,9 +19,9 @@ import numpy as np
 # Keras's global seed, its global SeedGenerator and its lazy TensorFlow module live in these
 # internal places (keras/src/utils/rng_utils.py, keras/src/random/seed_generator.py,
 # keras/src/utils/module_utils.py, Keras 3.x); no public API reaches them.
-# tests/test_framework_isolation.py checks the draws against keras.utils.set_random_seed's
-# and trains with a stand-in TensorFlow that fails if imported, so a Keras that moves them
-# fails there.
+# They are keras_vae's only private Keras names: tests/test_keras_internals.py fails, naming
+# the change, for a Keras that moves them (and for any other private name used), and
+# tests/test_framework_isolation.py checks the draws against keras.utils.set_random_seed's.
 from keras.src.backend.common import global_state
 from keras.src.utils import module_utils
 

@@ -58,3 +58,5 @@ def test_epoch_logs_equal_the_mean_of_the_batches_and_lists_keep_their_order(ima
     vae.seed_generator.state.assign(state)
     on_batch = vae.test_on_batch(x[:64])
     np.testing.assert_allclose(on_batch, [batches[0][n] for n in vae.metrics_names], rtol=1e-5)
+    loss, reconstruction, kl = vae.train_on_batch(x[:64])  # in metrics_names' order too
+    assert loss == pytest.approx(reconstruction + kl, rel=1e-5)

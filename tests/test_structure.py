@@ -258,3 +258,13 @@ def test_every_dotted_name_the_docs_and_code_mention_is_importable():
         except (ImportError, AttributeError) as error:
             unresolved.append(f"{dotted} ({error})")
     assert not unresolved
+
+
+def test_no_module_is_over_400_lines():
+    # A module past this reads as more than one idea; split it by job (#39).
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in PACKAGE.rglob("*.py")
+        if (lines := len(path.read_text().splitlines())) > 400
+    }
+    assert not long, f"modules over 400 lines: {long}"

@@ -1,4 +1,8 @@
-"""The VAE model: encode, decode, sample, and `compute_loss_terms`, where all its maths lives."""
+"""The VAE model: encode, decode, sample, and `compute_loss_terms`, where all its maths lives.
+
+Its keras.Model side (metrics, input checks, saving) is `models.base.VAEBase`; what its parts
+must satisfy, `models.checks`; its label plumbing, `models.labels`.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +12,26 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_vae.backend import VAETrainer
-from keras_vae.epoch_means import EpochMeans
-from keras_vae.framework_isolation import tensorflow_left_unimported
-from keras_vae.images import check_images
 from keras_vae.latent import LOG_VAR_RANGE, decode_draws, gaussian_posterior, log_normal
 from keras_vae.losses import Likelihood, LossTerm, VAEOutputs
+from keras_vae.models.base import REGULARIZATION, VAEBase
 from keras_vae.models.checks import (
     check_combination,
     check_encoder_decoder,
-    has_regularizers,
     resolve_loss_terms,
 )
 from keras_vae.models.labels import ClassLabels, NoLabels, labelling
-from keras_vae.models.random_state import load_seed_state, replica_noise, save_seed_state
+from keras_vae.models.random_state import replica_noise
 from keras_vae.objectives import Objective, resolve_objective
 from keras_vae.priors import Prior, resolve_prior
 
 __all__ = ["DEFAULT_LOSSES", "LOG_VAR_RANGE", "VAE", "resolve_loss_terms"]
 
 DEFAULT_LOSSES = ("bernoulli", "kl")
-REGULARIZATION = "regularization"  # the metric of the layers' own losses (self.losses)
 
 
 @keras.saving.register_keras_serializable(package="keras_vae")
-class VAE(VAETrainer, keras.Model):
+class VAE(VAEBase):
     """A variational autoencoder trained with `fit()` by maximising the ELBO or another bound.
 
     Each epoch reports `loss` (negative ELBO, nats per image) and one metric per loss term
@@ -105,16 +104,7 @@ class VAE(VAETrainer, keras.Model):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.dynamic_binarization = bool(dynamic_binarization)
-        names = ["loss"]
-        for term in self.loss_terms:
-            names += [term.name, *term.reported]
-        if self.objective.name is not None:
-            names.append(self.objective.name)
-        if has_regularizers(encoder) or has_regularizers(decoder):
-            names.append(REGULARIZATION)
-        if REGULARIZATION in names or any(term.changes_objective for term in self.loss_terms):
-            names.append("objective")
-        self._epoch_means = EpochMeans(names)
+        self._track_metrics(encoder, decoder)
         self.built = True
 
     def _check_networks(self, encoder: keras.Model, decoder: keras.Model) -> None:
@@ -142,24 +132,6 @@ class VAE(VAETrainer, keras.Model):
     def latent_dim(self) -> int:
         """Size of z, the latent the prior is over (a hierarchy's top layer)."""
         return int(self.encoder.outputs[0].shape[-1])
-
-    @property
-    def metrics(self) -> list[keras.metrics.Metric]:
-        return [self._epoch_means]
-
-    @property
-    def metrics_names(self) -> list[str]:
-        """The names of the logs' scalars: `loss`, then each loss term's, as Keras lists one
-        per metric."""
-        return list(self._epoch_means.names)
-
-    def _flatten_metrics_in_order(self, logs: dict) -> Any:
-        # Keras orders the list by its metrics' names, which would put the scalars of one
-        # metric in sorted order: evaluate() and train_on_batch() keep `metrics_names`'.
-        names = self.metrics_names
-        return [logs[n] for n in names if n in logs] + [
-            logs[k] for k in sorted(logs) if k not in names
-        ]
 
     def compute_loss_terms(
         self, x: Any, training: bool = False, epsilon: Any = None, labels: Any = None
@@ -305,44 +277,6 @@ class VAE(VAETrainer, keras.Model):
         """Returns `draw(shape)` from the model's seed generator (apart on each replica)."""
         return replica_noise(draw, shape, self.seed_generator)
 
-    def update_metrics(self, terms: dict, batch_size: Any) -> dict:
-        """Adds a batch's terms to the epoch means; returns the current means as logs."""
-        # A layer that calls add_loss without a declared regulariser is still minimised, though
-        # not reported on its own: `terms` may hold more than the means.
-        self._epoch_means.update_state(terms, sample_weight=batch_size)
-        return self._epoch_means.result()
-
-    def save(self, filepath, *args, **kwargs):
-        """`keras.Model.save`, without the TensorFlow import Keras's serialisation adds on the
-        other backends (see `framework_isolation`)."""
-        with tensorflow_left_unimported():
-            return super().save(filepath, *args, **kwargs)
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`, after checking that `x` (and the validation images) are images
-        this model can train on."""
-        self._check_inputs(x, y)
-        validation = kwargs.get("validation_data")
-        if isinstance(validation, (tuple, list)) and validation:
-            self._check_inputs(validation[0], validation[1] if len(validation) > 1 else None)
-        return super().fit(x, y, *args, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.evaluate`, after checking that `x` are images this model can score."""
-        if not kwargs.get("_use_cached_eval_dataset"):  # fit's validation, checked by fit once
-            self._check_inputs(x, y)
-        return super().evaluate(x, y, *args, **kwargs)
-
-    def _check_inputs(self, x: Any, y: Any) -> None:
-        check_images(
-            x,
-            self.image_shape,
-            self.likelihood.support,
-            range_fix="for 8-bit images divide by 255, or choose the gaussian or laplace "
-            "likelihood",
-        )
-        self.labelling.check_fit(x, y)
-
     def call(self, x: Any, training: bool = False, labels: Any = None) -> Any:
         """Returns the mean reconstructions of `x` from its posterior means.
 
@@ -406,27 +340,6 @@ class VAE(VAETrainer, keras.Model):
         """Returns the labels of `n` samples: `labels` checked, or every class in equal runs,
         in order (None for an unconditional model)."""
         return self.labelling.in_runs(n, labels)
-
-    def save_own_variables(self, store) -> None:
-        """Saves the model's own state: as Keras's, plus the sampling noise's random state (a
-        `SeedGenerator` is not saved by Keras), so that a resumed run draws the noise the
-        uninterrupted one would have."""
-        super().save_own_variables(store)
-        save_seed_state(store, self.seed_generator)
-
-    def load_own_variables(self, store) -> None:
-        """Loads what `save_own_variables` saved; files without the random state load too."""
-        super().load_own_variables(load_seed_state(store, self.seed_generator))
-
-    def compile_from_config(self, config: dict) -> None:
-        """Compiles a loaded VAE as `compile()` would on this backend, with the saved optimizer.
-
-        Keras saves `jit_compile` as the backend that saved the file resolved `"auto"` (XLA on
-        JAX, eager on PyTorch and on TensorFlow's CPU), so a file written on JAX would train
-        with `torch.compile` on PyTorch, and one written on PyTorch without XLA on JAX. Set
-        `vae.jit_compile` after loading to choose otherwise.
-        """
-        super().compile_from_config({k: v for k, v in config.items() if k != "jit_compile"})
 
     def get_config(self) -> dict:
         return {
