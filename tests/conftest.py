@@ -1,19 +1,9 @@
 """Test setup shared by every backend: tox sets KERAS_BACKEND; the same tests run on each."""
 
 import importlib.util
-import os
 from pathlib import Path
 
-# The tests compile hundreds of small programs and run most for a few steps, so XLA's CPU
-# compiler spends longer optimising machine code than the code then runs. Without LLVM's
-# optimisations the whole JAX suite (tox, 2 workers, compilation cache empty) took 473 s
-# instead of 641 s, though compute-heavy tests lose (the classifier's pass over MNIST: 10 s ->
-# 23 s). TensorFlow (no XLA on CPU) and PyTorch are unaffected. Subprocesses inherit it; no
-# fast-math, so the same results.
-if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = " ".join(
-        [os.environ.get("XLA_FLAGS", ""), "--xla_backend_optimization_level=0"]
-    ).strip()
+import tests.xla_flags  # noqa: F401  (sets XLA_FLAGS before anything starts JAX)
 
 # As in Keras's own conftest: with both installed, importing TensorFlow before torch can crash.
 if importlib.util.find_spec("torch") is not None:

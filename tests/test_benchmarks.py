@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import backend_env, synthetic_images
+from tests.xla_flags import TEST_XLA_FLAGS
 
 SCRIPT = Path(__file__).parents[1] / "benchmarks" / "compare_backends.py"
 
@@ -23,12 +24,12 @@ def write_mnist_like(path: Path) -> None:
 
 
 def benchmark_env() -> dict:
-    """The subprocess environment without conftest's XLA optimisation level: the benchmark
-    times the product as users run it, and unoptimised XLA runs a transposed convolution about
-    5x slower (the conv run alone took 26 s at level 0, 9 s at XLA's default)."""
+    """The subprocess environment without conftest's XLA flags: the benchmark times the
+    product as users run it, and unoptimised XLA runs a transposed convolution about 5x slower
+    (the conv run alone took 26 s at level 0, 9 s at XLA's default)."""
     env = backend_env()
     flags = env.get("XLA_FLAGS", "").split()
-    env["XLA_FLAGS"] = " ".join(f for f in flags if "xla_backend_optimization_level" not in f)
+    env["XLA_FLAGS"] = " ".join(f for f in flags if not any(t in f for t in TEST_XLA_FLAGS))
     return env
 
 
