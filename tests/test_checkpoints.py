@@ -72,19 +72,20 @@ def test_checkpoints_are_written_whole_and_latest_names_the_newest(tmp_path):
 
 
 def test_a_run_killed_mid_training_resumes_to_the_same_weights(dataset, tmp_path):
-    args = ["-m", "keras_vae", "train", "--data", str(dataset), "--hidden-units", "16"]
-    args += ["--latent-dim", "2", "--batch-size", "32", "--epochs", "12", "--seed", "3"]
-    args += ["--checkpoint-every", "1", "--warmup-steps", "50", "--binarize", "dynamic"]
+    args = ["train", "--data", str(dataset), "--hidden-units", "16", "--latent-dim", "2"]
+    args += ["--batch-size", "32", "--epochs", "12", "--seed", "3", "--checkpoint-every", "1"]
+    args += ["--warmup-steps", "50", "--binarize", "dynamic"]
     env = backend_env()
 
+    # The uninterrupted run needs no process of its own (that saves starting one).
     reference = tmp_path / "uninterrupted"
-    done = subprocess.run([sys.executable, *args, "--out", str(reference)], env=env,
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
+    result = CliRunner().invoke(main, [*args, "--out", str(reference)])
+    assert result.exit_code == 0, result.output
 
     killed = tmp_path / "killed"
-    process = subprocess.Popen([sys.executable, *args, "--out", str(killed)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    command = [sys.executable, "-m", "keras_vae", *args, "--out", str(killed)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.monotonic() + 300
     while not (killed / "checkpoints" / "latest").exists():
         assert process.poll() is None, "the run ended before writing a checkpoint"
@@ -155,19 +156,18 @@ def test_resume_in_process_matches_one_run(dataset, tmp_path):
 
 def test_overwrite_removes_the_earlier_run_before_training(dataset, tmp_path):
     run = tmp_path / "run"
-    args = ["-m", "keras_vae", "train", "--data", str(dataset), "--hidden-units", "16"]
-    args += ["--batch-size", "32", "--out", str(run)]
-    env = backend_env()
-    first = subprocess.run([sys.executable, *args, "--latent-dim", "2", "--epochs", "2",
-                            "--checkpoint-every", "1"], env=env, capture_output=True, text=True,
-                           timeout=600)  # fmt: skip
-    assert first.returncode == 0, first.stderr[-3000:]
+    args = ["train", "--data", str(dataset), "--hidden-units", "16", "--batch-size", "32"]
+    args += ["--out", str(run)]
+    first = CliRunner().invoke(main, [*args, "--latent-dim", "2", "--epochs", "2",
+                                      "--checkpoint-every", "1"])  # fmt: skip
+    assert first.exit_code == 0, first.output
     (run / "notes.txt").write_text("mine")  # not a file of the run: overwrite keeps it
 
-    # A new run over it is killed before its first checkpoint.
-    process = subprocess.Popen([sys.executable, *args, "--overwrite", "--latent-dim", "3",
-                                "--epochs", "50", "--checkpoint-every", "50"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    # A new run over it is killed (a process of its own) before its first checkpoint.
+    command = [sys.executable, "-m", "keras_vae", *args, "--overwrite", "--latent-dim", "3"]
+    command += ["--epochs", "50", "--checkpoint-every", "50"]
+    process = subprocess.Popen(command, env=backend_env(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.monotonic() + 300
     while '"latent_dim": 3' not in _text_or_empty(run / "config.json"):
         assert process.poll() is None, "the new run ended early"
