@@ -2,6 +2,8 @@
 
 import json
 import os
+import runpy
+import sys
 
 import keras
 import numpy as np
@@ -71,3 +73,17 @@ def write_labelled_npz(path, n_train, n_test, classes=4):
     x = (x * 255).astype("uint8")
     np.savez(path, x_train=x[:n_train], y_train=y[:n_train], x_test=x[n_train:], y_test=y[n_train:])
     return path
+
+
+def run_script(path, *args, monkeypatch, capsys):
+    """Runs the script at `path` in this process, as `python path args...` would; returns what
+    it printed. (A script that is one click command needs no process of its own to be tested:
+    that costs a Python start and a backend import, 3-5 s.)"""
+    monkeypatch.setattr(sys, "argv", [str(path), *map(str, args)])
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    except SystemExit as exit:  # click's commands end with sys.exit(0)
+        captured = capsys.readouterr()
+        assert exit.code in (0, None), captured.out[-3000:] + captured.err[-3000:]
+        return captured.out
+    return capsys.readouterr().out

@@ -2,8 +2,6 @@
 `score` and `train --exclude-labels` commands."""
 
 import csv
-import subprocess
-import sys
 from pathlib import Path
 
 import keras
@@ -27,7 +25,7 @@ from keras_vae.evaluation import (
 from keras_vae.evaluation.anomaly import SCORES
 from keras_vae.training.config import TrainingConfig
 from keras_vae.training.start import load_data
-from tests.helpers import backend_env, labelled_bars, write_labelled_npz
+from tests.helpers import labelled_bars, run_script, write_labelled_npz
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -225,17 +223,14 @@ def test_exclude_labels_needs_labels_that_occur(tmp_path):
         load_data(TrainingConfig(data=tmp_path / "unlabelled.npz", exclude_labels=(1,)))
 
 
-def test_the_simpler_images_example_swaps_the_test_nines_for_strokes(tmp_path):
+def test_the_simpler_images_example_swaps_the_test_nines_for_strokes(tmp_path, monkeypatch, capsys):
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (40, 28, 28), dtype=np.uint8)
     y = np.arange(40) % 10
     np.savez(tmp_path / "digits.npz", x_train=x[:20], y_train=y[:20], x_test=x[20:], y_test=y[20:])
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "simpler_images.py"), "--data",
-         str(tmp_path / "digits.npz"), "--out", str(tmp_path / "s.npz"), "--strokes", "30"],
-        capture_output=True, text=True, env=backend_env(), timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_script(ROOT / "examples" / "simpler_images.py", "--data", tmp_path / "digits.npz",
+               "--out", tmp_path / "s.npz", "--strokes", 30, monkeypatch=monkeypatch,
+               capsys=capsys)  # fmt: skip
     written = np.load(tmp_path / "s.npz")
     np.testing.assert_array_equal(written["x_train"], x[:20])
     assert list(written["y_test"]) == [d for d in y[20:] if d != 9] + [10] * 30
