@@ -158,5 +158,7 @@ def test_shipped_classifier_on_real_mnist(mnist_npz):
     score, _ = metrics.inception_score(x_test, classifier)
     assert 9.0 < score <= 10.0
     real = metrics.fid(x_train[:10_000], x_test, classifier)
-    noise = metrics.fid(np.random.default_rng(0).uniform(size=x_test.shape), x_test, classifier)
+    # 1,000 noise images are as far from the digits as 10,000, for a third less of this test.
+    noise_images = np.random.default_rng(0).uniform(size=(1000, *x_test.shape[1:]))
+    noise = metrics.fid(noise_images, x_test, classifier)
     assert real < 2.0 and noise > 100 * real
