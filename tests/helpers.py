@@ -80,10 +80,11 @@ def run_script(path, *args, monkeypatch, capsys):
     it printed. (A script that is one click command needs no process of its own to be tested:
     that costs a Python start and a backend import, 3-5 s.)"""
     monkeypatch.setattr(sys, "argv", [str(path), *map(str, args)])
+    code = 0
     try:
         runpy.run_path(str(path), run_name="__main__")
     except SystemExit as exit:  # click's commands end with sys.exit(0)
-        captured = capsys.readouterr()
-        assert exit.code in (0, None), captured.out[-3000:] + captured.err[-3000:]
-        return captured.out
-    return capsys.readouterr().out
+        code = exit.code or 0
+    captured = capsys.readouterr()
+    assert code == 0, captured.out[-3000:] + captured.err[-3000:]
+    return captured.out

@@ -11,7 +11,9 @@ import os
 # ones stay) each compile takes about 40% less (150 small jitted functions: 7.0 s -> 4.4 s;
 # the suite 326 s -> 252 s), and no test ran more than 0.8 s slower. TensorFlow (no XLA on
 # CPU) and PyTorch are unaffected. Subprocesses inherit them; no fast-math, so the same
-# results. A flag the caller already set in XLA_FLAGS keeps its value.
+# results. A flag the caller already set in XLA_FLAGS keeps its value. (Not through
+# keras_vae.backend.xla_flags.merged_xla_flags: importing it imports Keras, which conftest
+# must import after torch.)
 TEST_XLA_FLAGS = {"xla_backend_optimization_level": "0", "xla_cpu_use_fusion_emitters": "false"}
 for flag, value in TEST_XLA_FLAGS.items():
     if flag not in os.environ.get("XLA_FLAGS", ""):
