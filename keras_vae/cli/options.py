@@ -86,7 +86,8 @@ def training_options(command):
             kwargs["callback"] = _none_for_none
         elif kind == (tuple[int, ...] | None):
             minimum = int(option.min) if option.min is not None else 1
-            kwargs["callback"] = integers(minimum, "9 or 0,6" if minimum == 0 else "512,256")
+            example = {"exclude_labels": "9 or 0,6", "image_size": "64 or 64,48"}
+            kwargs["callback"] = integers(minimum, example.get(field.name, "512,256"))
         elif kind == tuple[str, ...]:
             kwargs["multiple"] = True
             kwargs["metavar"] = "ROLE.OPTION=VALUE"
@@ -122,7 +123,8 @@ def data_options(command):
     return click.option(
         "--data",
         type=click.Path(exists=True, path_type=Path),
-        help="Test images from this .npz or IDX directory [the run's data, else MNIST].",
+        help="Test images from this .npz, IDX directory or image folder [the run's data, else "
+        "MNIST].",
     )(command)
 
 

@@ -1,5 +1,6 @@
 """Image datasets in files: a Keras-style `.npz`, a directory of IDX files (LeCun's MNIST
-format), or a directory of `.npy` shards (`keras_vae.data.shards`).
+format), a directory of `.npy` shards (`keras_vae.data.shards`), or a folder of image files
+(`keras_vae.data.image_folder`).
 
 Every loader returns `(x_train, y_train), (x_test, y_test)`: images float32 (N, H, W, C) in
 [0, 1] and labels int64 (N,) or None.
@@ -10,20 +11,27 @@ from __future__ import annotations
 import gzip
 import os
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from keras_vae.data.binarize import Split, binarize_splits
+from keras_vae.data.image_folder import ImageFolder, is_image_folder
 from keras_vae.data.shards import is_shard_directory, open_shards
 from keras_vae.images import as_float_images
 
 
 def load_images(
-    path: str | os.PathLike, binarize: str | None = None, seed: int = 0
+    path: str | os.PathLike,
+    binarize: str | None = None,
+    seed: int = 0,
+    image_size: Sequence[int] | None = None,
+    test_split: float | None = None,
+    split_seed: int = 0,
 ) -> tuple[Split, Split]:
-    """Loads any image dataset from a Keras-style `.npz`, a directory of IDX files, or a
-    directory of `.npy` shards larger than memory.
+    """Loads any image dataset from a Keras-style `.npz`, a directory of IDX files, a
+    directory of `.npy` shards larger than memory, or a folder of image files.
 
     Args:
         path: an `.npz` with `x_train`, `x_test` (uint8 in 0..255 or float in [0, 1]; (N, H, W)
@@ -35,23 +43,41 @@ def load_images(
         binarize: None, "static" or "dynamic", as for `load_mnist` ("static" is not available
             for shards: binarise the shards themselves).
         seed: seed of the one-off test-set draw for `binarize="dynamic"`.
+        image_size, test_split, split_seed: for a folder of images, as `ImageFolder` takes
+            them; other datasets refuse them.
 
     Returns:
         `(x_train, y_train), (x_test, y_test)`; labels are None where the file has none.
     """
     path = Path(path).expanduser()
+    folder = ImageFolder(path, image_size, test_split, split_seed)
+    if is_image_folder(path) and not _is_idx_directory(path) and not is_shard_directory(path):
+        return binarize_splits(folder.read(), binarize, seed)
+    for flag, value in (("--image-size", image_size), ("--test-split", test_split)):
+        if value is not None:
+            raise ValueError(
+                f"{flag} applies to a folder of image files; {path} is not one (an .npz, IDX "
+                f"or shard dataset has its own size and split): drop {flag}."
+            )
     if is_shard_directory(path):
         x_train, x_test = open_shards(path)
         return binarize_splits(((x_train, None), (np.asarray(x_test), None)), binarize, seed)
     return binarize_splits(_read_dataset(path), binarize, seed)
 
 
+def _is_idx_directory(path: Path) -> bool:
+    return path.is_dir() and any(path.glob("*-idx?-ubyte*"))
+
+
 def _read_dataset(path: Path) -> tuple[Split, Split]:
     if path.is_dir():
+        if not _is_idx_directory(path):
+            ImageFolder(path).split_files()  # names what the directory holds instead
         return normalise_splits(_read_idx_directory(path), source=str(path))
     if not path.exists():
         raise FileNotFoundError(
-            f"No dataset at {path}: pass an .npz file or a directory of IDX files."
+            f"No dataset at {path}: pass an .npz file, a directory of IDX files or a folder of "
+            "images."
         )
     try:
         with np.load(path, allow_pickle=False) as archive:

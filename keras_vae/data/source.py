@@ -38,13 +38,16 @@ class DataSource:
     """A dataset and how a run prepares it.
 
     Args:
-        data: an `.npz`, IDX directory or shard directory (`load_images`); None for MNIST.
+        data: an `.npz`, IDX directory, shard directory or folder of images (`load_images`);
+            None for MNIST.
         binarize: None (grey levels), "static" or "dynamic" (`load_mnist`).
         seed: seed of the one-off Bernoulli draws of "dynamic" (test and validation images).
         limit: use only the first `limit` training and test images.
         exclude_labels: leave the training images of these labels out (anomaly detection).
         validation_split: hold out this fraction (below 1) or number of the training images,
             from their end, to validate on instead of the test set.
+        image_size, test_split, split_seed: a folder of images' size and test split
+            (`keras_vae.data.image_folder.ImageFolder`).
     """
 
     data: str | os.PathLike | None = None
@@ -53,10 +56,26 @@ class DataSource:
     limit: int | None = None
     exclude_labels: tuple[int, ...] | None = None
     validation_split: float | None = None
+    image_size: tuple[int, ...] | None = None
+    test_split: float | None = None
+    split_seed: int = 0
 
     def load(self) -> RunData:
         """Returns the images and labels a run with this source sees."""
-        grey = load_images(self.data) if self.data is not None else load_mnist()
+        if self.data is None:
+            if self.image_size is not None or self.test_split is not None:
+                raise ValueError(
+                    "--image-size and --test-split apply to a folder of images; MNIST has its "
+                    "own size and split: pass --data FOLDER."
+                )
+            grey = load_mnist()
+        else:
+            grey = load_images(
+                self.data,
+                image_size=self.image_size,
+                test_split=self.test_split,
+                split_seed=self.split_seed,
+            )
         (x_train, y_train), (x_test, y_test) = binarize_splits(grey, self.binarize, self.seed)
         if self.exclude_labels:
             x_train, y_train = without_labels(x_train, y_train, self.exclude_labels)

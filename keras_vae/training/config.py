@@ -149,8 +149,23 @@ class TrainingConfig:
         Path("runs/mnist"), help="Output directory.", resumable=True, command_line=False
     )
     data: Path | None = _field(
-        None, help="A dataset .npz (x_train, x_test) or a directory of IDX files [MNIST]."
+        None,
+        help="A dataset .npz (x_train, x_test), a directory of IDX files, or a folder of images "
+        "(class sub-folders are labels; train/ and test/ sub-folders the split) [MNIST].",
     )
+    image_size: tuple[int, ...] | None = _field(
+        None,
+        help="Image folders: scale each image to cover SIZE or HEIGHT,WIDTH and centre-crop it "
+        "(needed where the images differ in size).",
+    )
+    test_split: float | None = _field(
+        None,
+        help="Image folders without train/ and test/: hold out this fraction (below 1) or "
+        "number of the images as the test set [0.1].",
+        min=0,
+        min_open=True,
+    )
+    split_seed: int = _field(0, help="Image folders: seed of the --test-split draw.")
     binarize: str | None = _field(
         None,
         help="dynamic: a fresh Bernoulli draw of every training batch.",
@@ -218,6 +233,9 @@ class TrainingConfig:
             limit=self.limit,
             exclude_labels=self.exclude_labels,
             validation_split=self.validation_split,
+            image_size=self.image_size,
+            test_split=self.test_split,
+            split_seed=self.split_seed,
         )
 
     def validation_images(self, train_images: int) -> int:
@@ -230,7 +248,7 @@ def read_config(path: Path) -> TrainingConfig:
     fields = json.loads(Path(path).read_text())
     names = {f.name for f in dataclasses.fields(TrainingConfig)}
     fields = {k: v for k, v in fields.items() if k in names}
-    for name in ("hidden_units", "filters", "exclude_labels", "component_options"):
+    for name in ("hidden_units", "filters", "exclude_labels", "component_options", "image_size"):
         if fields.get(name) is not None:
             fields[name] = tuple(fields[name])
     for name in ("out", "data"):

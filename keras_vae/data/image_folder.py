@@ -1,0 +1,238 @@
+"""A folder of image files (any format Pillow reads) read as a dataset.
+
+Layout: images anywhere below the folder (sub-folders nested to any depth). If the folder has
+`train/` and `test/` sub-folders, they are the two splits; otherwise a seeded `test_split` of
+the images is held out (each image's place decided by a hash of its path and the seed, so the
+split does not depend on the order files are listed and adding images keeps the others where
+they were). Within a split, images that all sit in sub-folders are labelled by them: the
+sub-folders' names in sorted order are the classes 0, 1, ... (as Keras's
+`image_dataset_from_directory` and torchvision's `ImageFolder` do); images directly in the
+split's folder mean no labels.
+
+Pixels: grey images (modes 1, L, LA, I;16, or a grey palette) give one channel; if any image is
+in colour, all give three (grey repeated). Transparent pixels are composited on black (what a
+VAE's zero background expects). 16-bit images keep their top 8 bits. Photos are turned upright
+by their EXIF orientation. Images of different sizes need `image_size`: each is scaled to cover
+it and centre-cropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from keras_vae.data.binarize import Split
+
+DEFAULT_TEST_SPLIT = 0.1
+SPLIT_FOLDERS = ("train", "test")
+
+
+def image_suffixes() -> frozenset[str]:
+    """Returns the file name endings of the formats Pillow reads here (".png", ".jpg", ...)."""
+    from PIL import Image
+
+    Image.init()
+    return frozenset(
+        suffix
+        for suffix, format_name in Image.registered_extensions().items()
+        if format_name in Image.OPEN
+    )
+
+
+def find_images(folder: Path) -> list[Path]:
+    """Returns the image files below `folder` (nested folders too), sorted; hidden files and
+    folders (".DS_Store", ".ipynb_checkpoints") are left out."""
+    return sorted(_image_files(folder))
+
+
+def is_image_folder(path: Path) -> bool:
+    """Whether `path` is a directory holding at least one image file."""
+    return path.is_dir() and next(_image_files(path), None) is not None
+
+
+def _image_files(folder: Path) -> Iterator[Path]:
+    suffixes = image_suffixes()
+    for directory, subdirectories, files in os.walk(folder):
+        subdirectories[:] = [d for d in subdirectories if not d.startswith(".")]
+        for name in files:
+            if not name.startswith(".") and Path(name).suffix.lower() in suffixes:
+                yield Path(directory, name)
+
+
+@dataclass(frozen=True)
+class ImageFolder:
+    """How to read a folder of images as a dataset.
+
+    Args:
+        path: the folder.
+        image_size: (height, width), or (size,) for square images: scale each image to cover
+            it and centre-crop; None: every image must already have one size.
+        test_split: hold out this fraction (below 1) or number of the images as the test set;
+            None: 0.1. Not allowed where the folder has `train/` and `test/` sub-folders.
+        split_seed: the seed of that split.
+    """
+
+    path: Path
+    image_size: Sequence[int] | None = None
+    test_split: float | None = None
+    split_seed: int = 0
+
+    def read(self) -> tuple[Split, Split]:
+        """Returns `(x_train, y_train), (x_test, y_test)`: float32 (N, H, W, C) images in
+        [0, 1] and int64 labels (None where the images are not in class folders)."""
+        train_files, test_files, train_root, test_root = self.split_files()
+        classes = sorted(
+            set(class_names(train_files, train_root)) | set(class_names(test_files, test_root))
+        )
+        images = self._decode(train_files + test_files)
+        x_train, x_test = images[: len(train_files)], images[len(train_files) :]
+        y_train = labels_of(train_files, train_root, classes)
+        y_test = labels_of(test_files, test_root, classes)
+        if (y_train is None) != (y_test is None):
+            y_train = y_test = None  # one split without class folders: neither is labelled
+        return (x_train, y_train), (x_test, y_test)
+
+    def split_files(self) -> tuple[list[Path], list[Path], Path, Path]:
+        """Returns the training and test files and the folders their labels are relative to."""
+        root = Path(self.path).expanduser()
+        if all((root / name).is_dir() for name in SPLIT_FOLDERS):
+            if self.test_split is not None:
+                raise ValueError(
+                    f"{root} has train/ and test/ sub-folders, which are its split; drop "
+                    f"--test-split {self.test_split:g} (or move the images out of them)."
+                )
+            train, test = (self._images_in(root / name) for name in SPLIT_FOLDERS)
+            return train, test, root / "train", root / "test"
+        files = self._images_in(root)
+        held_out = held_out_count(self.test_split, len(files), "--test-split", DEFAULT_TEST_SPLIT)
+        rank = sorted(files, key=lambda file: _hash(self.split_seed, file.relative_to(root)))
+        test = set(rank[:held_out])
+        return [f for f in files if f not in test], [f for f in files if f in test], root, root
+
+    def _images_in(self, folder: Path) -> list[Path]:
+        files = find_images(folder)
+        if not files:
+            others = [p for p in folder.rglob("*") if p.is_file()]
+            what = f"{len(others)} other files, e.g. {others[0].name}" if others else "no files"
+            raise ValueError(
+                f"{folder} holds no image files ({what}); put PNG, JPEG, WebP or other images "
+                "Pillow reads in it, or pass an .npz or IDX dataset."
+            )
+        return files
+
+    def _decode(self, files: list[Path]) -> np.ndarray:
+        size = _pillow_size(self.image_size)
+        with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:  # Pillow frees the GIL
+            images = list(pool.map(lambda file: decode_image(file, size), files))
+        shapes = {}
+        for file, image in zip(files, images, strict=True):
+            shapes.setdefault(image.shape[:2], file)
+        if len(shapes) > 1:
+            found = ", ".join(f"{h}x{w} ({file})" for (h, w), file in list(shapes.items())[:3])
+            raise ValueError(
+                f"The images in {self.path} have {len(shapes)} sizes, e.g. {found}; pass "
+                "--image-size (e.g. 64, or 64,48 for height,width) to scale and centre-crop "
+                "them to one."
+            )
+        if any(image.shape[2] == 3 for image in images):
+            images = [np.repeat(image, 3 // image.shape[2], axis=2) for image in images]
+        return np.stack(images).astype("float32") / 255.0
+
+
+def decode_image(file: Path, size: tuple[int, int] | None = None) -> np.ndarray:
+    """Returns the image in `file` as uint8 (H, W, 1) grey or (H, W, 3) colour, transparency
+    composited on black, scaled and centre-cropped to `size` (width, height) if given."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(file) as opened:
+            image = ImageOps.exif_transpose(opened)
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise ValueError(f"{file} is not a readable image ({error}).") from None
+    image = _grey_or_colour(image)
+    if size is not None and image.size != size:
+        image = ImageOps.fit(image, size, Image.Resampling.LANCZOS)
+    pixels = np.asarray(image)
+    return pixels[..., None] if pixels.ndim == 2 else pixels
+
+
+def _grey_or_colour(image):
+    """Returns `image` in mode L or RGB, alpha composited on black, 16 bits taken to 8."""
+    from PIL import Image
+
+    mode = image.mode
+    if mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
+        pixels = np.asarray(image).astype("int64")
+        return Image.fromarray((np.clip(pixels, 0, 65535) >> 8).astype("uint8"), "L")
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        rgb = np.asarray(image)[..., :3]
+        if (rgb == rgb[..., :1]).all():  # a grey palette
+            image = image.convert("LA" if image.mode == "RGBA" else "L")
+        mode = image.mode
+    if mode in ("LA", "La", "PA", "RGBA", "RGBa"):
+        grey = mode in ("LA", "La")
+        image = image.convert("LA" if grey else "RGBA")
+        pixels = np.asarray(image).astype("uint16")
+        alpha = pixels[..., -1:]
+        composited = ((pixels[..., :-1] * alpha + 127) // 255).astype("uint8")
+        return Image.fromarray(composited[..., 0] if grey else composited, "L" if grey else "RGB")
+    if mode in ("1", "L"):
+        return image.convert("L")
+    return image.convert("RGB")
+
+
+def class_names(files: list[Path], root: Path) -> list[str]:
+    """Returns the class folders of `files` under `root`: [] unless every file is in one."""
+    names = [file.relative_to(root).parts for file in files]
+    if not names or any(len(parts) < 2 for parts in names):
+        return []
+    return sorted({parts[0] for parts in names})
+
+
+def labels_of(files: list[Path], root: Path, classes: list[str]) -> np.ndarray | None:
+    """Returns each file's class number (its class folder's place in `classes`), or None
+    where the files are not all in class folders."""
+    if not class_names(files, root):
+        return None
+    index = {name: number for number, name in enumerate(classes)}
+    return np.array([index[file.relative_to(root).parts[0]] for file in files], "int64")
+
+
+def held_out_count(split: float | None, total: int, flag: str, default: float) -> int:
+    """Returns how many of `total` images `split` (a fraction below 1, or a count) holds out,
+    or raises a ValueError where that leaves none on either side."""
+    split = default if split is None else split
+    count = max(1, round(split * total)) if split < 1 else int(split)  # a few images: one
+    if split >= 1 and split != count:
+        raise ValueError(f"{flag} {split:g} is neither a fraction below 1 nor a whole number "
+                         "of images; pass e.g. 0.1 or 1000.")  # fmt: skip
+    if not 0 < count < total:
+        raise ValueError(
+            f"{flag} {split:g} holds out {count} of {total} images; it must leave some on each "
+            "side (add images, or change the split)."
+        )
+    return count
+
+
+def _pillow_size(image_size: Sequence[int] | None) -> tuple[int, int] | None:
+    """Returns Pillow's (width, height) for an image_size of (size,) or (height, width)."""
+    if image_size is None:
+        return None
+    image_size = tuple(int(n) for n in image_size)
+    if len(image_size) not in (1, 2) or min(image_size) < 1:
+        raise ValueError(f"--image-size {','.join(map(str, image_size))}: give one size (64) "
+                         "or height,width (64,48), each at least 1.")  # fmt: skip
+    height, width = image_size if len(image_size) == 2 else image_size * 2
+    return width, height
+
+
+def _hash(seed: int, relative: Path) -> str:
+    return hashlib.sha256(f"{seed}:{relative.as_posix()}".encode()).hexdigest()
