@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_vae.data.binarize import Split, binarize_splits
-from keras_vae.data.image_folder import ImageFolder, is_image_folder
+from keras_vae.data.image_folder import ImageFolder, images_in, is_image_folder
 from keras_vae.data.shards import is_shard_directory, open_shards
 from keras_vae.images import as_float_images
 
@@ -51,7 +51,7 @@ def load_images(
     """
     path = Path(path).expanduser()
     folder = ImageFolder(path, image_size, test_split, split_seed)
-    if is_image_folder(path) and not _is_idx_directory(path) and not is_shard_directory(path):
+    if not is_shard_directory(path) and not _is_idx_directory(path) and is_image_folder(path):
         return binarize_splits(folder.read(), binarize, seed)
     for flag, value in (("--image-size", image_size), ("--test-split", test_split)):
         if value is not None:
@@ -72,7 +72,7 @@ def _is_idx_directory(path: Path) -> bool:
 def _read_dataset(path: Path) -> tuple[Split, Split]:
     if path.is_dir():
         if not _is_idx_directory(path):
-            ImageFolder(path).split_files()  # names what the directory holds instead
+            images_in(path)  # raises: names what the directory holds instead
         return normalise_splits(_read_idx_directory(path), source=str(path))
     if not path.exists():
         raise FileNotFoundError(

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_vae.data.binarize import Split
+from keras_vae.images import as_float_images
 
 DEFAULT_TEST_SPLIT = 0.1
 SPLIT_FOLDERS = ("train", "test")
@@ -49,6 +50,20 @@ def find_images(folder: Path) -> list[Path]:
     """Returns the image files below `folder` (nested folders too), sorted; hidden files and
     folders (".DS_Store", ".ipynb_checkpoints") are left out."""
     return sorted(_image_files(folder))
+
+
+def images_in(folder: Path) -> list[Path]:
+    """Returns `find_images(folder)`, or raises a ValueError naming what `folder` holds
+    instead of images."""
+    files = find_images(folder)
+    if not files:
+        others = [p for p in folder.rglob("*") if p.is_file()]
+        what = f"{len(others)} other files, e.g. {others[0].name}" if others else "no files"
+        raise ValueError(
+            f"{folder} holds no image files ({what}); put PNG, JPEG, WebP or other images "
+            "Pillow reads in it, or pass an .npz or IDX dataset."
+        )
+    return files
 
 
 def is_image_folder(path: Path) -> bool:
@@ -107,24 +122,13 @@ class ImageFolder:
                     f"{root} has train/ and test/ sub-folders, which are its split; drop "
                     f"--test-split {self.test_split:g} (or move the images out of them)."
                 )
-            train, test = (self._images_in(root / name) for name in SPLIT_FOLDERS)
+            train, test = (images_in(root / name) for name in SPLIT_FOLDERS)
             return train, test, root / "train", root / "test"
-        files = self._images_in(root)
+        files = images_in(root)
         held_out = held_out_count(self.test_split, len(files), "--test-split", DEFAULT_TEST_SPLIT)
         rank = sorted(files, key=lambda file: _hash(self.split_seed, file.relative_to(root)))
         test = set(rank[:held_out])
         return [f for f in files if f not in test], [f for f in files if f in test], root, root
-
-    def _images_in(self, folder: Path) -> list[Path]:
-        files = find_images(folder)
-        if not files:
-            others = [p for p in folder.rglob("*") if p.is_file()]
-            what = f"{len(others)} other files, e.g. {others[0].name}" if others else "no files"
-            raise ValueError(
-                f"{folder} holds no image files ({what}); put PNG, JPEG, WebP or other images "
-                "Pillow reads in it, or pass an .npz or IDX dataset."
-            )
-        return files
 
     def _decode(self, files: list[Path]) -> np.ndarray:
         size = _pillow_size(self.image_size)
@@ -142,7 +146,7 @@ class ImageFolder:
             )
         if any(image.shape[2] == 3 for image in images):
             images = [np.repeat(image, 3 // image.shape[2], axis=2) for image in images]
-        return np.stack(images).astype("float32") / 255.0
+        return as_float_images(np.stack(images), what=f"images in {self.path}")
 
 
 def decode_image(file: Path, size: tuple[int, int] | None = None) -> np.ndarray:
