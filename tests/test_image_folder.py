@@ -117,10 +117,67 @@ def test_jpeg_and_sizes_resized_and_centre_cropped(tmp_path):
     assert x_train.shape[1:] == (6, 2, 3)
 
 
+def truncate(file):
+    """Cuts `file` to half its bytes, as an interrupted download or copy leaves it."""
+    data = file.read_bytes()
+    file.write_bytes(data[: len(data) // 2])
+
+
+def test_unreadable_files_are_named_or_skipped_and_counted(tmp_path):
+    write_images(tmp_path / "a", 6, size=(16, 16))
+    write_images(tmp_path / "b", 4, suffix=".jpg", mode="RGB", start=6, size=(16, 16))
+    truncate(tmp_path / "a" / "000.png")
+    truncate(tmp_path / "b" / "006.jpg")
+    (tmp_path / "b" / "notes.png").write_text("a text file with an image's name")
+    (tmp_path / "b" / "empty.webp").touch()
+    with pytest.raises(ValueError, match="4 of the 12 image files") as raised:
+        load_images(tmp_path, test_split=2)
+    message = str(raised.value)
+    assert "000.png is not a readable image (image file is truncated)" in message
+    assert "Truncated File Read" in message and "--skip-bad-images" in message
+    with pytest.warns(UserWarning, match=r"Skipping 4 of the 12 .*--skip-bad-images"):
+        (x_train, y_train), (x_test, y_test) = load_images(
+            tmp_path, test_split=2, skip_bad_images=True
+        )
+    assert len(x_train) + len(x_test) == 8 and x_train.shape[1:] == (16, 16, 3)
+    # The split is drawn before bad files are left out, so fixing one moves no other image.
+    train, test, _, _ = ImageFolder(tmp_path, test_split=2).split_files()
+    assert len(x_test) == len(
+        [f for f in test if f.name not in ("000.png", "006.jpg", "notes.png", "empty.webp")]
+    )
+    # Labels follow the images that were kept: 5 in a/, 3 in b/.
+    assert np.bincount(np.concatenate([y_train, y_test])).tolist() == [5, 3]
+    # A split left without a readable image is an error, not an empty set.
+    write_images(tmp_path / "split" / "train", 3)
+    write_images(tmp_path / "split" / "test", 1, start=3)
+    truncate(tmp_path / "split" / "test" / "003.png")
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="None of the test images"):
+        load_images(tmp_path / "split", skip_bad_images=True)
+
+
+def test_sixteen_bit_and_transparent_palette_pngs(tmp_path):
+    Image.fromarray(np.full((4, 4), 0x1234, np.uint16)).save(tmp_path / "deep.png")
+    assert Image.open(tmp_path / "deep.png").mode == "I;16"
+    palette = Image.fromarray(np.array([[0, 1], [2, 1]], np.uint8), "P")
+    palette.putpalette([200, 100, 50, 10, 20, 30, 255, 255, 255])
+    palette.save(tmp_path / "palette.png", transparency=1)  # colour 1 is transparent
+    (x_train, _), (x_test, _) = load_images(tmp_path, image_size=(2,), test_split=1)
+    images = {round(float(x[0, 0, 0]) * 255): x for x in np.concatenate([x_train, x_test])}
+    # 16-bit: the top 8 bits (0x12), repeated in three channels beside a colour image.
+    assert np.rint(images[0x12] * 255).astype(int).tolist() == [[[0x12] * 3] * 2] * 2
+    # The palette's transparent colour becomes black; the others keep their colours.
+    assert np.rint(images[200] * 255).astype(int).tolist() == [
+        [[200, 100, 50], [0, 0, 0]],
+        [[255, 255, 255], [0, 0, 0]],
+    ]
+
+
 def test_options_for_folders_are_refused_for_other_data(tmp_path):
     np.savez(tmp_path / "d.npz", x_train=np.zeros((4, 3, 3)), x_test=np.zeros((2, 3, 3)))
     with pytest.raises(ValueError, match="--image-size applies to a folder of image files"):
         load_images(tmp_path / "d.npz", image_size=(2,))
+    with pytest.raises(ValueError, match="--skip-bad-images applies to a folder of image"):
+        load_images(tmp_path / "d.npz", skip_bad_images=True)
     with pytest.raises(ValueError, match="MNIST has its own size and split"):
         DataSource(test_split=0.2).load()
     (tmp_path / "empty").mkdir()
@@ -132,26 +189,31 @@ def test_options_for_folders_are_refused_for_other_data(tmp_path):
 def test_train_and_evaluate_on_a_folder_from_the_command_line(tmp_path):
     for label, name in enumerate(("circle", "square")):
         write_images(tmp_path / "shapes" / name, 24, start=24 * label, size=(10, 12))
+    (tmp_path / "shapes" / "circle" / "broken.png").write_bytes(b"\x89PNG")  # 25 circles
     out = tmp_path / "run"
-    result = CliRunner().invoke(
-        main,
-        ["train", "--data", str(tmp_path / "shapes"), "--image-size", "8", "--test-split",
-         "0.25", "--split-seed", "5", "--hidden-units", "8", "--latent-dim", "2", "--epochs",
-         "1", "--batch-size", "12", "--out", str(out)],
-    )  # fmt: skip
+    with pytest.warns(UserWarning, match=r"Skipping 1 of the 49 image files.*broken\.png"):
+        result = CliRunner().invoke(
+            main,
+            ["train", "--data", str(tmp_path / "shapes"), "--image-size", "8", "--test-split",
+             "0.25", "--split-seed", "5", "--skip-bad-images", "--hidden-units", "8",
+             "--latent-dim", "2", "--epochs", "1", "--batch-size", "12", "--out", str(out)],
+        )  # fmt: skip
     assert result.exit_code == 0, result.output
     config = json.loads((out / "config.json").read_text())
     assert config["image_size"] == [8] and config["test_split"] == 0.25
-    assert config["split_seed"] == 5
+    assert config["split_seed"] == 5 and config["skip_bad_images"] is True
     assert keras_vae.load_vae(out).image_shape == (8, 8, 1)
-    # The run's config names its split of the folder, which evaluate reads: 12 test images.
-    x_test = read_config(out / "config.json").data_source().load().test[0]
-    _, (expected, _) = ImageFolder(tmp_path / "shapes", (8,), 0.25, split_seed=5).read()
-    _, (other_seed, _) = ImageFolder(tmp_path / "shapes", (8,), 0.25, split_seed=0).read()
+    # The run's config names its split of the folder and its skipping, which evaluate reads.
+    with pytest.warns(UserWarning, match="broken.png"):
+        x_test = read_config(out / "config.json").data_source().load().test[0]
+    with pytest.warns(UserWarning, match="broken.png"):
+        _, (expected, _) = ImageFolder(tmp_path / "shapes", (8,), 0.25, 5, True).read()
+        _, (other_seed, _) = ImageFolder(tmp_path / "shapes", (8,), 0.25, 0, True).read()
     np.testing.assert_array_equal(x_test, expected)
     assert not np.array_equal(x_test, other_seed)
-    result = CliRunner().invoke(
-        main, ["evaluate", str(out), "--k", "2", "--json", str(tmp_path / "e.json")]
-    )
+    with pytest.warns(UserWarning, match="broken.png"):
+        result = CliRunner().invoke(
+            main, ["evaluate", str(out), "--k", "2", "--json", str(tmp_path / "e.json")]
+        )
     assert result.exit_code == 0, result.output
-    assert json.loads((tmp_path / "e.json").read_text())["test_images"] == 12
+    assert json.loads((tmp_path / "e.json").read_text())["test_images"] == len(expected)

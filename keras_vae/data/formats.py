@@ -29,6 +29,7 @@ def load_images(
     image_size: Sequence[int] | None = None,
     test_split: float | None = None,
     split_seed: int = 0,
+    skip_bad_images: bool = False,
 ) -> tuple[Split, Split]:
     """Loads any image dataset from a Keras-style `.npz`, a directory of IDX files, a
     directory of `.npy` shards larger than memory, or a folder of image files.
@@ -43,17 +44,21 @@ def load_images(
         binarize: None, "static" or "dynamic", as for `load_mnist` ("static" is not available
             for shards: binarise the shards themselves).
         seed: seed of the one-off test-set draw for `binarize="dynamic"`.
-        image_size, test_split, split_seed: for a folder of images, as `ImageFolder` takes
-            them; other datasets refuse them.
+        image_size, test_split, split_seed, skip_bad_images: for a folder of images, as
+            `ImageFolder` takes them; other datasets refuse them.
 
     Returns:
         `(x_train, y_train), (x_test, y_test)`; labels are None where the file has none.
     """
     path = Path(path).expanduser()
-    folder = ImageFolder(path, image_size, test_split, split_seed)
+    folder = ImageFolder(path, image_size, test_split, split_seed, skip_bad_images)
     if not is_shard_directory(path) and not _is_idx_directory(path) and is_image_folder(path):
         return binarize_splits(folder.read(), binarize, seed)
-    for flag, value in (("--image-size", image_size), ("--test-split", test_split)):
+    for flag, value in (
+        ("--image-size", image_size),
+        ("--test-split", test_split),
+        ("--skip-bad-images", skip_bad_images or None),
+    ):
         if value is not None:
             raise ValueError(
                 f"{flag} applies to a folder of image files; {path} is not one (an .npz, IDX "

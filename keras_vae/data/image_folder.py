@@ -14,12 +14,17 @@ in colour, all give three (grey repeated). Transparent pixels are composited on 
 VAE's zero background expects). 16-bit images keep their top 8 bits. Photos are turned upright
 by their EXIF orientation. Images of different sizes need `image_size`: each is scaled to cover
 it and centre-cropped.
+
+Unreadable files (truncated, damaged, or not images despite their name) are an error naming
+them, found before any training starts; with `skip_bad_images` they are left out, and a warning
+says how many and which.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -91,12 +96,16 @@ class ImageFolder:
         test_split: hold out this fraction (below 1) or number of the images as the test set;
             None: 0.1. Not allowed where the folder has `train/` and `test/` sub-folders.
         split_seed: the seed of that split.
+        skip_bad_images: leave out files Pillow cannot read (with a warning counting them)
+            instead of raising a ValueError naming them. The split is drawn before they are
+            left out, so it does not change when a damaged file is fixed.
     """
 
     path: Path
     image_size: Sequence[int] | None = None
     test_split: float | None = None
     split_seed: int = 0
+    skip_bad_images: bool = False
 
     def read(self) -> tuple[Split, Split]:
         """Returns `(x_train, y_train), (x_test, y_test)`: float32 (N, H, W, C) images in
@@ -105,7 +114,17 @@ class ImageFolder:
         classes = sorted(
             set(class_names(train_files, train_root)) | set(class_names(test_files, test_root))
         )
-        images = self._decode(train_files + test_files)
+        decoded = self._decode(train_files + test_files)
+        readable = self._readable(decoded)
+        train_files = [file for file in train_files if file in readable]
+        test_files = [file for file in test_files if file in readable]
+        for name, files in (("training", train_files), ("test", test_files)):
+            if not files:
+                raise ValueError(
+                    f"None of the {name} images in {self.path} is readable; fix or replace "
+                    "them (the warning above names them)."
+                )
+        images = self._stack(train_files + test_files, readable)
         x_train, x_test = images[: len(train_files)], images[len(train_files) :]
         y_train = labels_of(train_files, train_root, classes)
         y_test = labels_of(test_files, test_root, classes)
@@ -130,13 +149,40 @@ class ImageFolder:
         test = set(rank[:held_out])
         return [f for f in files if f not in test], [f for f in files if f in test], root, root
 
-    def _decode(self, files: list[Path]) -> np.ndarray:
+    def _decode(self, files: list[Path]) -> dict[Path, np.ndarray | ValueError]:
+        """Returns each file's pixels (`decode_image`), or the ValueError saying why not."""
         size = _pillow_size(self.image_size)
+
+        def decode(file: Path) -> np.ndarray | ValueError:
+            try:
+                return decode_image(file, size)
+            except ValueError as error:
+                return error
+
         with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:  # Pillow frees the GIL
-            images = list(pool.map(lambda file: decode_image(file, size), files))
+            return dict(zip(files, pool.map(decode, files), strict=True))
+
+    def _readable(self, decoded: dict[Path, np.ndarray | ValueError]) -> dict[Path, np.ndarray]:
+        """Returns the decoded images; raises on unreadable files, or warns and leaves them out
+        with `skip_bad_images`."""
+        bad = [error for error in decoded.values() if isinstance(error, ValueError)]
+        if bad:
+            found = " ".join(str(error) for error in bad[:3]) + (" ..." if len(bad) > 3 else "")
+            counted = f"{len(bad)} of the {len(decoded)} image files in {self.path}"
+            if not self.skip_bad_images:
+                raise ValueError(
+                    f"{counted} are not readable images: {found} Fix or remove them, or pass "
+                    "--skip-bad-images to leave them out."
+                )
+            warnings.warn(f"Skipping {counted} (--skip-bad-images): {found}", stacklevel=4)
+        return {f: image for f, image in decoded.items() if not isinstance(image, ValueError)}
+
+    def _stack(self, files: list[Path], pixels: dict[Path, np.ndarray]) -> np.ndarray:
+        """Returns the images of `files` as one float32 array, grey repeated in three channels
+        where any image is in colour; raises a ValueError where they differ in size."""
         shapes = {}
-        for file, image in zip(files, images, strict=True):
-            shapes.setdefault(image.shape[:2], file)
+        for file in files:
+            shapes.setdefault(pixels[file].shape[:2], file)
         if len(shapes) > 1:
             found = ", ".join(f"{h}x{w} ({file})" for (h, w), file in list(shapes.items())[:3])
             raise ValueError(
@@ -144,8 +190,9 @@ class ImageFolder:
                 "--image-size (e.g. 64, or 64,48 for height,width) to scale and centre-crop "
                 "them to one."
             )
-        if any(image.shape[2] == 3 for image in images):
-            images = [np.repeat(image, 3 // image.shape[2], axis=2) for image in images]
+        channels = max(pixels[file].shape[2] for file in files)
+        images = [np.repeat(pixels[file], channels // pixels[file].shape[2], axis=2)
+                  for file in files]  # fmt: skip
         return as_float_images(np.stack(images), what=f"images in {self.path}")
 
 

@@ -46,8 +46,8 @@ class DataSource:
         exclude_labels: leave the training images of these labels out (anomaly detection).
         validation_split: hold out this fraction (below 1) or number of the training images,
             from their end, to validate on instead of the test set.
-        image_size, test_split, split_seed: a folder of images' size and test split
-            (`keras_vae.data.image_folder.ImageFolder`).
+        image_size, test_split, split_seed, skip_bad_images: a folder of images' size, test
+            split and unreadable files (`keras_vae.data.image_folder.ImageFolder`).
     """
 
     data: str | os.PathLike | None = None
@@ -59,14 +59,15 @@ class DataSource:
     image_size: tuple[int, ...] | None = None
     test_split: float | None = None
     split_seed: int = 0
+    skip_bad_images: bool = False
 
     def load(self) -> RunData:
         """Returns the images and labels a run with this source sees."""
         if self.data is None:
-            if self.image_size is not None or self.test_split is not None:
+            if self.image_size is not None or self.test_split is not None or self.skip_bad_images:
                 raise ValueError(
-                    "--image-size and --test-split apply to a folder of images; MNIST has its "
-                    "own size and split: pass --data FOLDER."
+                    "--image-size, --test-split and --skip-bad-images apply to a folder of "
+                    "images; MNIST has its own size and split: pass --data FOLDER."
                 )
             grey = load_mnist()
         else:
@@ -75,6 +76,7 @@ class DataSource:
                 image_size=self.image_size,
                 test_split=self.test_split,
                 split_seed=self.split_seed,
+                skip_bad_images=self.skip_bad_images,
             )
         (x_train, y_train), (x_test, y_test) = binarize_splits(grey, self.binarize, self.seed)
         if self.exclude_labels:

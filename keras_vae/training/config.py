@@ -166,6 +166,11 @@ class TrainingConfig:
         min_open=True,
     )
     split_seed: int = _field(0, help="Image folders: seed of the --test-split draw.")
+    skip_bad_images: bool = _field(
+        False,
+        help="Image folders: leave out files that are not readable images (truncated, damaged), "
+        "with a warning counting them, instead of stopping with their names.",
+    )
     binarize: str | None = _field(
         None,
         help="dynamic: a fresh Bernoulli draw of every training batch.",
@@ -236,6 +241,7 @@ class TrainingConfig:
             image_size=self.image_size,
             test_split=self.test_split,
             split_seed=self.split_seed,
+            skip_bad_images=self.skip_bad_images,
         )
 
     def validation_images(self, train_images: int) -> int:
