@@ -21,11 +21,13 @@ __all__ = [
     "data_parallel",
     "evaluation",
     "get_architecture",
+    "get_dataset",
     "get_loss",
     "get_objective",
     "get_prior",
     "get_registry",
     "list_architectures",
+    "list_datasets",
     "list_losses",
     "list_objectives",
     "list_priors",
@@ -37,6 +39,7 @@ __all__ = [
     "plots",
     "priors",
     "register_architecture",
+    "register_dataset",
     "register_loss",
     "register_objective",
     "register_prior",
@@ -52,17 +55,20 @@ __getattr__, __dir__ = lazy_imports.lazy_exports(
         "build_vae": ".models.build",
         "data_parallel": ".training.distribution",
         "get_architecture": ".architectures.registry",
+        "get_dataset": ".data.dataset",
         "get_loss": ".losses.registry",
         "get_objective": ".objectives.registry",
         "get_prior": ".priors.registry",
         "get_registry": ".registry",
         "list_architectures": ".architectures.registry",
+        "list_datasets": ".data.dataset",
         "list_losses": ".losses.registry",
         "list_objectives": ".objectives.registry",
         "list_priors": ".priors.registry",
         "list_registries": ".registry",
         "load_vae": ".saving",
         "register_architecture": ".architectures.registry",
+        "register_dataset": ".data.dataset",
         "register_loss": ".losses.registry",
         "register_objective": ".objectives.registry",
         "register_prior": ".priors.registry",
@@ -102,6 +108,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
         training,
     )
     from keras_vae.architectures import get_architecture, list_architectures, register_architecture
+    from keras_vae.data.dataset import get_dataset, list_datasets, register_dataset
     from keras_vae.losses import get_loss, list_losses, register_loss
     from keras_vae.models.build import build_vae
     from keras_vae.models.hierarchical import HierarchicalVAE

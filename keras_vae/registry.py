@@ -1,6 +1,7 @@
 """Every registry of keras_vae, one per kind of component, behind one façade.
 
-`get_registry(kind)` returns the registry of architectures, losses, priors or objectives; each
+`get_registry(kind)` returns the registry of architectures, losses, priors, objectives or
+datasets; each
 registers by decorator (`register`) or by an entry point in its group, and gets, lists and
 resolves names the same way. The per-kind functions (`register_prior`, `get_loss`, ...) are its
 bound methods. Built-in entries are given as "module:attribute" and imported on first lookup,
@@ -213,6 +214,17 @@ _REGISTRIES = {
             },
             base="keras_vae.objectives.base:Objective",
             default="elbo",
+        ),
+        Registry(
+            "dataset",
+            group="keras_vae.datasets",
+            builtins={
+                "idx": "keras_vae.data.formats:IdxDirectory",
+                "image_folder": "keras_vae.data.image_folder:ImageFolder",
+                "mnist": "keras_vae.data.mnist:Mnist",
+                "npz": "keras_vae.data.formats:NpzFile",
+                "shards": "keras_vae.data.shards:ShardDirectory",
+            },
         ),
     )
 }

@@ -178,7 +178,7 @@ def test_options_for_folders_are_refused_for_other_data(tmp_path):
         load_images(tmp_path / "d.npz", image_size=(2,))
     with pytest.raises(ValueError, match="--skip-bad-images applies to a folder of image"):
         load_images(tmp_path / "d.npz", skip_bad_images=True)
-    with pytest.raises(ValueError, match="MNIST has its own size and split"):
+    with pytest.raises(ValueError, match="MNIST does not take it"):
         DataSource(test_split=0.2).load()
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "readme.md").write_text("no images here")

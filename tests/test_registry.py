@@ -1,5 +1,6 @@
 """Registries: decorators, unknown names, and third-party plugins through real entry points."""
 
+import json
 import sys
 import textwrap
 import warnings
@@ -24,7 +25,7 @@ def clean_registries():
 
 
 def test_every_kind_is_one_registry_and_its_functions_are_that_registry_s():
-    assert list_registries() == ["architecture", "loss", "prior", "objective"]
+    assert list_registries() == ["architecture", "loss", "prior", "objective", "dataset"]
     for kind in list_registries():
         registry = get_registry(kind)
         plural = registry.plural
@@ -35,7 +36,7 @@ def test_every_kind_is_one_registry_and_its_functions_are_that_registry_s():
     assert keras_vae.priors.resolve_prior == get_registry("prior").resolve
     lines = CliRunner().invoke(main, ["list"]).output.splitlines()
     assert [line.split(":")[0] for line in lines] == ["architectures", "losses", "priors",
-                                                       "objectives"]  # fmt: skip
+                                                       "objectives", "datasets"]  # fmt: skip
     assert lines[2] == "priors: " + ", ".join(keras_vae.list_priors())
 
 
@@ -161,4 +162,96 @@ def test_a_broken_plugin_warns_with_its_distribution_and_breaks_nothing(
     assert any(
         "vae-plugin-test" in str(w.message) and "plugin bug" in str(w.message) for w in caught
     )
+    sys.modules.pop("vae_plugin_test", None)
+
+
+DATASET_PLUGIN = """
+    from dataclasses import dataclass
+    from pathlib import Path
+
+    import numpy as np
+
+    import keras_vae
+
+
+    @dataclass(frozen=True)
+    class TextImages(keras_vae.data.Dataset):
+        \"\"\"A .digits text file: one 4x4 image of 0/1 pixels per line, then a bar, then the
+        test images.\"\"\"
+
+        description = "a .digits text file"
+        path: Path
+        invert: bool = False
+
+        @classmethod
+        def recognizes(cls, path):
+            return path.suffix == ".digits"
+
+        def read(self):
+            train, test = Path(self.path).read_text().split("|")
+            splits = []
+            for text in (train, test):
+                x = np.array([[int(c) for c in line] for line in text.split()], "float32")
+                x = x.reshape(-1, 4, 4, 1)
+                splits.append((1 - x if self.invert else x, None))
+            return tuple(splits)
+
+
+    @keras_vae.register_dataset("checkerboards")
+    @dataclass(frozen=True)
+    class Checkerboards(keras_vae.data.Dataset):
+        \"\"\"Finds (makes) its own images: 4x4 checkerboards, labelled by their phase.\"\"\"
+
+        description = "checkerboards"
+        takes_path = False
+
+        def read(self):
+            board = (np.indices((4, 4)).sum(0) % 2).astype("float32")[..., None]
+            x = np.stack([board, 1 - board] * 8)
+            y = np.tile(np.arange(2), 8)
+            return (x, y), (x[:4], y[:4])
+    """
+
+
+def test_a_plugin_dataset_reaches_every_command(tmp_path, monkeypatch, clean_registries):
+    write_plugin(
+        tmp_path, DATASET_PLUGIN, "[keras_vae.datasets]\ntext_images = vae_plugin_test:TextImages\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    get_registry("dataset")._plugins_loaded = False
+    assert {"text_images", "checkerboards", "mnist", "image_folder"} <= set(
+        keras_vae.list_datasets()
+    )
+    output = CliRunner().invoke(main, ["list"]).output
+    lines = [line for line in output.splitlines() if line.startswith("datasets")]
+    assert "image_folder, mnist, npz, shards, text_images" in lines[0]
+    rows = ["0110100110010110", "1001011001101001"] * 6
+    (tmp_path / "d.digits").write_text("\n".join(rows) + "\n|\n" + "\n".join(rows[:4]))
+    # Recognised by its suffix, through the one loading path, with its own option.
+    (x_train, y_train), (x_test, _) = keras_vae.data.load_images(tmp_path / "d.digits")
+    assert x_train.shape == (12, 4, 4, 1) and y_train is None and len(x_test) == 4
+    assert x_train[0, 0, :, 0].tolist() == [0, 1, 1, 0]
+    inverted = keras_vae.data.read_dataset(tmp_path / "d.digits", invert=True)
+    assert inverted[0][0][0, 0, :, 0].tolist() == [1, 0, 0, 1]
+    with pytest.raises(ValueError, match="--image-size applies to a folder of image files; .*"
+                       r"d\.digits \(a \.digits text file\) does not take it"):  # fmt: skip
+        keras_vae.data.load_images(tmp_path / "d.digits", image_size=(2,))
+    # Named with --dataset, one that finds its own images trains, and evaluate reads the same.
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        main,
+        ["train", "--dataset", "checkerboards", "--conditional", "--hidden-units", "4",
+         "--latent-dim", "2", "--epochs", "1", "--batch-size", "8", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert keras_vae.load_vae(out).image_shape == (4, 4, 1)
+    result = CliRunner().invoke(
+        main, ["evaluate", str(out), "--k", "2", "--json", str(tmp_path / "e.json")]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "e.json").read_text())["test_images"] == 4
+    result = CliRunner().invoke(main, ["train", "--dataset", "checkerboard", "--out", str(out)])
+    assert result.exit_code == 2 and "Did you mean 'checkerboards'" in result.output
+    with pytest.raises(ValueError, match="checkerboards dataset finds its own files; drop --data"):
+        keras_vae.data.read_dataset(tmp_path / "d.digits", "checkerboards")
     sys.modules.pop("vae_plugin_test", None)

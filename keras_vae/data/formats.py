@@ -1,8 +1,9 @@
-"""Image datasets in files: a Keras-style `.npz`, a directory of IDX files (LeCun's MNIST
-format), a directory of `.npy` shards (`keras_vae.data.shards`), or a folder of image files
-(`keras_vae.data.image_folder`).
+"""Image datasets in files: `load_images` reads any kind the dataset registry knows
+(`keras_vae.data.dataset`); this module defines two of them, a Keras-style `.npz` and a
+directory of IDX files (LeCun's MNIST format). Shards are in `keras_vae.data.shards`, folders of
+image files in `keras_vae.data.image_folder`.
 
-Every loader returns `(x_train, y_train), (x_test, y_test)`: images float32 (N, H, W, C) in
+Every dataset returns `(x_train, y_train), (x_test, y_test)`: images float32 (N, H, W, C) in
 [0, 1] and labels int64 (N,) or None.
 """
 
@@ -12,13 +13,13 @@ import gzip
 import os
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from keras_vae.data.binarize import Split, binarize_splits
-from keras_vae.data.image_folder import ImageFolder, images_in, is_image_folder
-from keras_vae.data.shards import is_shard_directory, open_shards
+from keras_vae.data.dataset import Dataset
 from keras_vae.images import as_float_images
 
 
@@ -32,7 +33,8 @@ def load_images(
     skip_bad_images: bool = False,
 ) -> tuple[Split, Split]:
     """Loads any image dataset from a Keras-style `.npz`, a directory of IDX files, a
-    directory of `.npy` shards larger than memory, or a folder of image files.
+    directory of `.npy` shards larger than memory, a folder of image files, or a kind a plugin
+    registers (`keras_vae.data.dataset`).
 
     Args:
         path: an `.npz` with `x_train`, `x_test` (uint8 in 0..255 or float in [0, 1]; (N, H, W)
@@ -40,7 +42,7 @@ def load_images(
             `*-images-idx3-ubyte[.gz]` and `*-labels-idx1-ubyte[.gz]` for train and test; or a
             directory of `train/*.npy` and `test/*.npy` shards (see `keras_vae.data.shards`): the
             training images then stay on disk as a `ShardedImages`, read batch by batch, and
-            the test images are read into memory.
+            the test images are read into memory; or a folder of images (`ImageFolder`).
         binarize: None, "static" or "dynamic", as for `load_mnist` ("static" is not available
             for shards: binarise the shards themselves).
         seed: seed of the one-off test-set draw for `binarize="dynamic"`.
@@ -50,52 +52,63 @@ def load_images(
     Returns:
         `(x_train, y_train), (x_test, y_test)`; labels are None where the file has none.
     """
-    path = Path(path).expanduser()
-    folder = ImageFolder(path, image_size, test_split, split_seed, skip_bad_images)
-    if not is_shard_directory(path) and not _is_idx_directory(path) and is_image_folder(path):
-        return binarize_splits(folder.read(), binarize, seed)
-    for flag, value in (
-        ("--image-size", image_size),
-        ("--test-split", test_split),
-        ("--skip-bad-images", skip_bad_images or None),
-    ):
-        if value is not None:
-            raise ValueError(
-                f"{flag} applies to a folder of image files; {path} is not one (an .npz, IDX "
-                f"or shard dataset has its own size and split): drop {flag}."
-            )
-    if is_shard_directory(path):
-        x_train, x_test = open_shards(path)
-        return binarize_splits(((x_train, None), (np.asarray(x_test), None)), binarize, seed)
-    return binarize_splits(_read_dataset(path), binarize, seed)
+    from keras_vae.data.dataset import read_dataset
+
+    splits = read_dataset(
+        path,
+        image_size=image_size,
+        test_split=test_split,
+        split_seed=split_seed,
+        skip_bad_images=skip_bad_images,
+    )
+    return binarize_splits(splits, binarize, seed)
 
 
-def _is_idx_directory(path: Path) -> bool:
+def is_idx_directory(path: Path) -> bool:
+    """Whether `path` is a directory holding IDX files (`*-idx?-ubyte*`)."""
     return path.is_dir() and any(path.glob("*-idx?-ubyte*"))
 
 
-def _read_dataset(path: Path) -> tuple[Split, Split]:
-    if path.is_dir():
-        if not _is_idx_directory(path):
-            images_in(path)  # raises: names what the directory holds instead
-        return normalise_splits(_read_idx_directory(path), source=str(path))
-    if not path.exists():
-        raise FileNotFoundError(
-            f"No dataset at {path}: pass an .npz file, a directory of IDX files or a folder of "
-            "images."
-        )
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (ValueError, OSError, zipfile.BadZipFile) as error:
-        raise ValueError(f"{path} is not a readable .npz file ({error}).") from error
-    missing = {"x_train", "x_test"} - set(arrays)
-    if missing:
-        raise ValueError(
-            f"{path} lacks {sorted(missing)}; it holds {sorted(arrays)}. A dataset .npz needs "
-            "x_train and x_test (and optionally y_train, y_test), as keras.datasets writes them."
-        )
-    return normalise_splits(arrays, source=str(path))
+@dataclass(frozen=True)
+class NpzFile(Dataset):
+    """A Keras-style `.npz`: `x_train`, `x_test` and optionally `y_train`, `y_test`."""
+
+    description = "an .npz of arrays"
+    path: Path
+
+    @classmethod
+    def recognizes(cls, path: Path) -> bool:
+        return path.is_file()  # any file: one that is not an .npz gets an error saying so
+
+    def read(self) -> tuple[Split, Split]:
+        try:
+            with np.load(self.path, allow_pickle=False) as archive:
+                arrays = {key: archive[key] for key in archive.files}
+        except (ValueError, OSError, zipfile.BadZipFile) as error:
+            raise ValueError(f"{self.path} is not a readable .npz file ({error}).") from error
+        missing = {"x_train", "x_test"} - set(arrays)
+        if missing:
+            raise ValueError(
+                f"{self.path} lacks {sorted(missing)}; it holds {sorted(arrays)}. A dataset .npz "
+                "needs x_train and x_test (and optionally y_train, y_test), as keras.datasets "
+                "writes them."
+            )
+        return normalise_splits(arrays, source=str(self.path))
+
+
+@dataclass(frozen=True)
+class IdxDirectory(Dataset):
+    """A directory of IDX files (LeCun's MNIST format): train and test images and labels."""
+
+    description = "a directory of IDX files"
+    path: Path
+
+    @classmethod
+    def recognizes(cls, path: Path) -> bool:
+        return is_idx_directory(path)
+
+    def read(self) -> tuple[Split, Split]:
+        return normalise_splits(_read_idx_directory(self.path), source=str(self.path))
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:

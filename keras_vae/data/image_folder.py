@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_vae.data.binarize import Split
+from keras_vae.data.dataset import Dataset
 from keras_vae.images import as_float_images
 
 DEFAULT_TEST_SPLIT = 0.1
@@ -71,11 +72,6 @@ def images_in(folder: Path) -> list[Path]:
     return files
 
 
-def is_image_folder(path: Path) -> bool:
-    """Whether `path` is a directory holding at least one image file."""
-    return path.is_dir() and next(_image_files(path), None) is not None
-
-
 def _image_files(folder: Path) -> Iterator[Path]:
     suffixes = image_suffixes()
     for directory, subdirectories, files in os.walk(folder):
@@ -86,7 +82,7 @@ def _image_files(folder: Path) -> Iterator[Path]:
 
 
 @dataclass(frozen=True)
-class ImageFolder:
+class ImageFolder(Dataset):
     """How to read a folder of images as a dataset.
 
     Args:
@@ -101,11 +97,18 @@ class ImageFolder:
             left out, so it does not change when a damaged file is fixed.
     """
 
+    description = "a folder of image files"
     path: Path
     image_size: Sequence[int] | None = None
     test_split: float | None = None
     split_seed: int = 0
     skip_bad_images: bool = False
+
+    @classmethod
+    def recognizes(cls, path: Path) -> bool:
+        # Any directory that is not a dataset of a more specific kind: one without images gets
+        # an error naming what it holds instead (`images_in`).
+        return path.is_dir()
 
     def read(self) -> tuple[Split, Split]:
         """Returns `(x_train, y_train), (x_test, y_test)`: float32 (N, H, W, C) images in

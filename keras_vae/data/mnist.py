@@ -13,12 +13,14 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from keras_vae.atomic_files import atomic_path
 from keras_vae.data.binarize import Split, binarize_splits
+from keras_vae.data.dataset import Dataset
 from keras_vae.data.formats import load_images, normalise_splits
 
 # SHA-256 of each array's raw bytes in Keras's mnist.npz (uint8, original order).
@@ -100,6 +102,17 @@ def load_mnist(
         (x_train[cut:], _slice(y_train, cut, None)),
         (x_test, y_test),
     )
+
+
+@dataclass(frozen=True)
+class Mnist(Dataset):
+    """MNIST's 60k training and 10k test digits, from the first source `load_mnist` finds."""
+
+    description = "MNIST"
+    takes_path = False
+
+    def read(self) -> tuple[Split, Split]:
+        return load_mnist()
 
 
 def _slice(y: np.ndarray | None, start: int | None, stop: int | None) -> np.ndarray | None:

@@ -21,6 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_vae.data.binarize import Split
+from keras_vae.data.dataset import Dataset
+
 
 @dataclass(frozen=True)
 class Shard:
@@ -198,3 +201,20 @@ def open_shards(path: str | os.PathLike) -> tuple[ShardedImages, ShardedImages]:
             "both splits must hold images of one shape."
         )
     return splits[0], splits[1]
+
+
+@dataclass(frozen=True)
+class ShardDirectory(Dataset):
+    """A directory of `train/*.npy` and `test/*.npy` shards: the training images stay on disk
+    (`ShardedImages`); the test images are read into memory."""
+
+    description = "a directory of .npy shards"
+    path: Path
+
+    @classmethod
+    def recognizes(cls, path: Path) -> bool:
+        return is_shard_directory(path)
+
+    def read(self) -> tuple[Split, Split]:
+        x_train, x_test = open_shards(self.path)
+        return (x_train, None), (np.asarray(x_test), None)

@@ -1,7 +1,7 @@
 """Where a run's images come from and how they are prepared: the one path by which training,
 evaluation, scoring and the explorer load, split and binarise data.
 
-A `DataSource` names the dataset (MNIST, or a file or directory `load_images` reads), its
+A `DataSource` names the dataset (MNIST, or any a registered dataset reads: `read_dataset`), its
 binarisation, the labels training leaves out, how many images are used and the validation
 split; `DataSource.load` returns the `RunData` a run with those settings sees. A run's
 `TrainingConfig.data_source()` gives its source, so a command that scores a trained model sees
@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from keras_vae.data.binarize import Split, binarize_splits, binarize_stochastic
-from keras_vae.data.formats import load_images
-from keras_vae.data.mnist import is_mnist_test_set, load_mnist
+from keras_vae.data.dataset import read_dataset
+from keras_vae.data.mnist import is_mnist_test_set
 from keras_vae.images import check_images
 
 
@@ -38,8 +38,10 @@ class DataSource:
     """A dataset and how a run prepares it.
 
     Args:
-        data: an `.npz`, IDX directory, shard directory or folder of images (`load_images`);
-            None for MNIST.
+        data: an `.npz`, IDX directory, shard directory, folder of images, or another file or
+            directory a registered dataset recognizes (`keras_vae.data.dataset`); None for MNIST.
+        dataset: the registered dataset to read `data` as (or, for one that finds its own
+            files, to read); None: the one that recognizes `data`.
         binarize: None (grey levels), "static" or "dynamic" (`load_mnist`).
         seed: seed of the one-off Bernoulli draws of "dynamic" (test and validation images).
         limit: use only the first `limit` training and test images.
@@ -51,6 +53,7 @@ class DataSource:
     """
 
     data: str | os.PathLike | None = None
+    dataset: str | None = None
     binarize: str | None = None
     seed: int = 0
     limit: int | None = None
@@ -63,26 +66,19 @@ class DataSource:
 
     def load(self) -> RunData:
         """Returns the images and labels a run with this source sees."""
-        if self.data is None:
-            if self.image_size is not None or self.test_split is not None or self.skip_bad_images:
-                raise ValueError(
-                    "--image-size, --test-split and --skip-bad-images apply to a folder of "
-                    "images; MNIST has its own size and split: pass --data FOLDER."
-                )
-            grey = load_mnist()
-        else:
-            grey = load_images(
-                self.data,
-                image_size=self.image_size,
-                test_split=self.test_split,
-                split_seed=self.split_seed,
-                skip_bad_images=self.skip_bad_images,
-            )
+        grey = read_dataset(
+            self.data,
+            self.dataset,
+            image_size=self.image_size,
+            test_split=self.test_split,
+            split_seed=self.split_seed,
+            skip_bad_images=self.skip_bad_images,
+        )
         (x_train, y_train), (x_test, y_test) = binarize_splits(grey, self.binarize, self.seed)
         if self.exclude_labels:
             x_train, y_train = without_labels(x_train, y_train, self.exclude_labels)
         grey_test = grey[1][0]
-        mnist = self.data is None or is_mnist_test_set(grey_test)
+        mnist = self.dataset_name == "mnist" or is_mnist_test_set(grey_test)
         if self.limit:
             x_train, y_train = x_train[: self.limit], _first(y_train, self.limit)
             x_test, y_test = x_test[: self.limit], _first(y_test, self.limit)
@@ -102,6 +98,12 @@ class DataSource:
             validation = (x_validation, None if y_train is None else y_train[kept:])
             x_train, y_train = x_train[:kept], _first(y_train, kept)
         return RunData((x_train, y_train), validation, (x_test, y_test), grey_test, mnist)
+
+    @property
+    def dataset_name(self) -> str | None:
+        """The registered dataset read: `dataset`, MNIST without `data`, else None (the one
+        that recognizes `data`)."""
+        return self.dataset or ("mnist" if self.data is None else None)
 
     def validation_images(self, train_images: int) -> int:
         """Returns how many of `train_images` the validation split holds out (0: none)."""

@@ -28,8 +28,8 @@ class Option:
         help: the flag's help text.
         min: the smallest value allowed (numbers).
         min_open: the minimum itself is not allowed.
-        registry: "architecture", "loss", "prior" or "objective": the value is a name
-            registered there ("objective" takes a loss term that shapes the ELBO too).
+        registry: "architecture", "loss", "prior", "objective" or "dataset": the value is a
+            name registered there ("objective" takes a loss term that shapes the ELBO too).
         choices: the allowed values; None among them is spelled "none".
         resumable: a resumed run may change it (the others define the model, data, objective).
         command_line: False for fields set through other flags or left to the library.
@@ -153,6 +153,12 @@ class TrainingConfig:
         help="A dataset .npz (x_train, x_test), a directory of IDX files, or a folder of images "
         "(class sub-folders are labels; train/ and test/ sub-folders the split) [MNIST].",
     )
+    dataset: str | None = _field(
+        None,
+        help="A registered dataset (keras-vae list): read --data as this kind, or, for one that "
+        "finds its own files (mnist, a plugin's), read it [the kind --data is; MNIST].",
+        registry="dataset",
+    )
     image_size: tuple[int, ...] | None = _field(
         None,
         help="Image folders: scale each image to cover SIZE or HEIGHT,WIDTH and centre-crop it "
@@ -233,6 +239,7 @@ class TrainingConfig:
         """Returns where this run's images come from and how it prepares them."""
         return DataSource(
             data=self.data,
+            dataset=self.dataset,
             binarize=self.binarize,
             seed=self.seed,
             limit=self.limit,

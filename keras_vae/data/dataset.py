@@ -1,0 +1,128 @@
+"""The dataset registry: every kind of dataset keras_vae reads (MNIST, `.npz`, IDX, shards,
+image folders, and any a plugin adds), and `read_dataset`, the one path train, evaluate, score
+and explore load them by.
+
+A dataset is a class registered by name (`keras_vae.register_dataset("name")`, or an entry
+point in the `keras_vae.datasets` group). It is built as `Dataset(path, **options)` (or with no
+path, where `takes_path` is False) and `read()` returns `(x_train, y_train), (x_test, y_test)`:
+images float32 (N, H, W, C) in [0, 1], labels int64 (N,) or None. `recognizes(path)` says
+whether a path given with `--data` is one of its kind; plugins are asked first, then the
+built-ins in `DETECTION_ORDER`. Its options are its keyword arguments (`--image-size`,
+`--test-split`, ... for image folders): an option given to a dataset that does not take it is
+an error naming the datasets that do.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+from keras_vae.data.binarize import Split
+from keras_vae.registry import get_registry
+
+_DATASETS = get_registry("dataset")
+
+register_dataset = _DATASETS.register
+get_dataset = _DATASETS.get
+list_datasets = _DATASETS.names
+
+# The built-ins a path is matched against, most specific first: a shard directory or an IDX
+# directory may also hold image files; any other directory is read as a folder of images, any
+# other file as an .npz (each names what it finds instead, where that fails).
+DETECTION_ORDER = ("shards", "idx", "image_folder", "npz")
+# The command-line flag of each option the built-in datasets take.
+OPTION_FLAGS = {
+    "image_size": "--image-size",
+    "test_split": "--test-split",
+    "split_seed": "--split-seed",
+    "skip_bad_images": "--skip-bad-images",
+}
+
+
+class Dataset:
+    """Base of the registered datasets: what `read_dataset` asks of each.
+
+    Subclasses are usually frozen dataclasses whose first field is `path` and whose other
+    fields (with defaults) are their options.
+    """
+
+    description: ClassVar[str] = "a dataset"  # for messages: "a folder of image files"
+    takes_path: ClassVar[bool] = True  # False: built with no path (MNIST finds its own)
+
+    @classmethod
+    def recognizes(cls, path: Path) -> bool:
+        """Whether `path` holds a dataset of this kind (False: only chosen by name)."""
+        return False
+
+    def read(self) -> tuple[Split, Split]:
+        """Returns `(x_train, y_train), (x_test, y_test)`."""
+        raise NotImplementedError(f"{type(self).__name__} must define read().")
+
+
+def read_dataset(
+    path: str | os.PathLike | None = None, dataset: str | None = None, **options: Any
+) -> tuple[Split, Split]:
+    """Reads the dataset at `path` (or named `dataset`; neither: MNIST).
+
+    Args:
+        path: a file or directory; its kind is recognised unless `dataset` names it.
+        dataset: a registered dataset's name (`list_datasets()`).
+        **options: the dataset's options; one the dataset does not take must be None or the
+            default of the datasets that take it.
+
+    Returns:
+        `(x_train, y_train), (x_test, y_test)`.
+    """
+    path = None if path is None else Path(path).expanduser()
+    name = dataset or ("mnist" if path is None else dataset_name_of(path))
+    cls = get_dataset(name)
+    given = _check_options(cls, name, path, options)
+    if not cls.takes_path:
+        if path is not None:
+            raise ValueError(
+                f"The {name} dataset finds its own files; drop --data {path} (or drop "
+                f"--dataset {name} to read {path})."
+            )
+        return cls(**given).read()
+    if path is None:
+        raise ValueError(f"The {name} dataset ({cls.description}) needs --data PATH.")
+    return cls(path, **given).read()
+
+
+def dataset_name_of(path: Path) -> str:
+    """Returns the name of the registered dataset that recognizes `path`, or raises naming
+    what `path` is instead."""
+    plugins = [name for name in list_datasets() if name not in _DATASETS.builtins]
+    for name in plugins + list(DETECTION_ORDER):
+        if get_dataset(name).recognizes(path):
+            return name
+    raise FileNotFoundError(
+        f"No dataset at {path}: pass an .npz file, a directory of IDX files or shards, a folder "
+        f"of images, or a path a registered dataset reads ({', '.join(list_datasets())})."
+    )
+
+
+def _check_options(cls: type, name: str, path: Path | None, options: dict[str, Any]) -> dict:
+    """Returns the options `cls` takes; raises a ValueError for another one given (set to
+    other than None or the default of the datasets that take it)."""
+    from keras_vae.component_options import component_options
+
+    takes = component_options(cls)
+    for option, value in options.items():
+        if option in takes or value is None:
+            continue
+        takers = {
+            get_dataset(other).description: component_options(get_dataset(other))[option].default
+            for other in list_datasets()
+            if option in component_options(get_dataset(other))
+        }
+        if value in takers.values():
+            continue  # left at its default: not given
+        flag = OPTION_FLAGS.get(option, option)
+        subject = cls.description if path is None else f"{path} ({cls.description})"
+        raise ValueError(
+            f"{flag} applies to {' or '.join(takers) or 'no registered dataset'}; {subject} "
+            f"does not take it (it has its own size and split): drop {flag}."
+        )
+    return {option: value for option, value in options.items() if option in takes}
