@@ -7,16 +7,12 @@ uninterrupted run saw from epoch k on.
 
 from __future__ import annotations
 
-import math
-
 import keras
 import numpy as np
 
+from keras_vae.data.batch_order import BatchOrder, steps_per_epoch
 
-def steps_per_epoch(images: int, batch_size: int, replicas: int = 1) -> int:
-    """Returns the batches of an epoch of `images`: all of them, the last cut to a multiple of
-    `replicas` (and left out when fewer than that remain)."""
-    return math.ceil((images - images % batch_size % replicas) / batch_size)
+__all__ = ["ImageBatches", "steps_per_epoch"]
 
 
 class ImageBatches(keras.utils.PyDataset):
@@ -51,46 +47,33 @@ class ImageBatches(keras.utils.PyDataset):
         labels: np.ndarray | None = None,
     ):
         super().__init__(workers=workers, max_queue_size=8)
-        self.part = tuple(part)
-        if replicas < 1 or replicas % self.part[1] or batch_size % replicas:
-            raise ValueError(
-                f"batch_size {batch_size} must split evenly between {replicas} replicas, and "
-                f"they between {self.part[1]} processes."
-            )
-        self.replicas = int(replicas)
-        if len(images) == 0:
-            raise ValueError("The dataset has no images; check the file or --limit.")
+        self.batch_order = BatchOrder(len(images), int(batch_size), int(seed), tuple(part),
+                                      int(replicas))  # fmt: skip
+        self.part = self.batch_order.part
+        self.replicas = self.batch_order.replicas
         self.images = images
         if labels is not None and len(labels) != len(images):
             raise ValueError(f"{len(labels)} labels for {len(images)} images; they must match.")
         self.labels = None if labels is None else np.asarray(labels)
-        self.batch_size = int(batch_size)
-        self.seed = int(seed)
+        self.batch_size = self.batch_order.batch_size
+        self.seed = self.batch_order.seed
         self.epoch = int(epoch)
         self._order = self.order(self.epoch)
 
     def order(self, epoch: int) -> np.ndarray:
         """Returns the permutation of image indices used in `epoch`."""
-        return np.random.default_rng([self.seed, epoch]).permutation(len(self.images))
+        return self.batch_order.order(epoch)
 
     @property
     def images_per_epoch(self) -> int:
         """The images each epoch trains on: see `steps_per_epoch`."""
-        return len(self.images) - len(self.images) % self.batch_size % self.replicas
+        return self.batch_order.images_per_epoch
 
     def __len__(self) -> int:
-        return steps_per_epoch(len(self.images), self.batch_size, self.replicas)
+        return self.batch_order.steps
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
-        if not 0 <= index < len(self):
-            raise IndexError(f"batch {index} of {len(self)}")
-        start = index * self.batch_size
-        stop = min(start + self.batch_size, self.images_per_epoch)
-        # Sorted indices read a memory map front to back; the order within a batch does not
-        # matter. Sorting before splitting keeps the parts of all processes, put together, the
-        # very batch one process would have taken.
-        chosen = np.sort(self._order[start:stop])
-        chosen = np.array_split(chosen, self.part[1])[self.part[0]]
+        chosen = self.batch_order.batch(self._order, index)
         images = np.asarray(self.images[chosen], dtype="float32")
         return (images,) if self.labels is None else (images, self.labels[chosen])
 

@@ -1,0 +1,77 @@
+"""Which images each training batch holds: an order that depends only on (seed, epoch), cut
+into batches that split evenly between replicas and processes.
+
+Without Keras, so that input-pipeline worker processes can import it without importing a
+backend; every pipeline that takes its batches from here (`ImageBatches` first) trains on the
+same batches.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def steps_per_epoch(images: int, batch_size: int, replicas: int = 1) -> int:
+    """Returns the batches of an epoch of `images`: all of them, the last cut to a multiple of
+    `replicas` (and left out when fewer than that remain)."""
+    return math.ceil((images - images % batch_size % replicas) / batch_size)
+
+
+@dataclass(frozen=True)
+class BatchOrder:
+    """The image indices of every batch of every epoch.
+
+    Args:
+        images: how many images there are.
+        batch_size: images per batch; the last batch of an epoch may be smaller, and is cut to
+            a multiple of `replicas` (or left out when fewer images than that remain).
+        seed: with the epoch, determines each epoch's order.
+        part: (index, count): only the index-th of `count` contiguous, equal parts of every
+            batch, for one of `count` processes that each feed their own devices.
+        replicas: how many replicas share every batch in a data-parallel run.
+    """
+
+    images: int
+    batch_size: int
+    seed: int = 0
+    part: tuple[int, int] = (0, 1)
+    replicas: int = 1
+
+    def __post_init__(self):
+        if self.replicas < 1 or self.replicas % self.part[1] or self.batch_size % self.replicas:
+            raise ValueError(
+                f"batch_size {self.batch_size} must split evenly between {self.replicas} "
+                f"replicas, and they between {self.part[1]} processes."
+            )
+        if self.images == 0:
+            raise ValueError("The dataset has no images; check the file or --limit.")
+
+    @property
+    def steps(self) -> int:
+        """Batches per epoch (`steps_per_epoch`)."""
+        return steps_per_epoch(self.images, self.batch_size, self.replicas)
+
+    @property
+    def images_per_epoch(self) -> int:
+        """The images each epoch trains on: see `steps_per_epoch`."""
+        return self.images - self.images % self.batch_size % self.replicas
+
+    def order(self, epoch: int) -> np.ndarray:
+        """Returns the permutation of image indices used in `epoch`."""
+        return np.random.default_rng([self.seed, epoch]).permutation(self.images)
+
+    def batch(self, order: np.ndarray, index: int) -> np.ndarray:
+        """Returns the sorted indices of batch `index` of an epoch in `order` (this process's
+        part of it)."""
+        if not 0 <= index < self.steps:
+            raise IndexError(f"batch {index} of {self.steps}")
+        start = index * self.batch_size
+        stop = min(start + self.batch_size, self.images_per_epoch)
+        # Sorted indices read a memory map front to back; the order within a batch does not
+        # matter. Sorting before splitting keeps the parts of all processes, put together, the
+        # very batch one process would have taken.
+        chosen = np.sort(order[start:stop])
+        return np.array_split(chosen, self.part[1])[self.part[0]]
