@@ -77,7 +77,7 @@ def read_dataset(
     path = None if path is None else Path(path).expanduser()
     name = dataset or ("mnist" if path is None else dataset_name_of(path))
     cls = get_dataset(name)
-    given = _check_options(cls, name, path, options)
+    given = _check_options(cls, path, options)
     if not cls.takes_path:
         if path is not None:
             raise ValueError(
@@ -103,7 +103,7 @@ def dataset_name_of(path: Path) -> str:
     )
 
 
-def _check_options(cls: type, name: str, path: Path | None, options: dict[str, Any]) -> dict:
+def _check_options(cls: type, path: Path | None, options: dict[str, Any]) -> dict:
     """Returns the options `cls` takes; raises a ValueError for another one given (set to
     other than None or the default of the datasets that take it)."""
     from keras_vae.component_options import component_options
@@ -112,10 +112,11 @@ def _check_options(cls: type, name: str, path: Path | None, options: dict[str, A
     for option, value in options.items():
         if option in takes or value is None:
             continue
+        datasets = [get_dataset(other) for other in list_datasets()]
         takers = {
-            get_dataset(other).description: component_options(get_dataset(other))[option].default
-            for other in list_datasets()
-            if option in component_options(get_dataset(other))
+            other.description: options_of[option].default
+            for other in datasets
+            if option in (options_of := component_options(other))
         }
         if value in takers.values():
             continue  # left at its default: not given
