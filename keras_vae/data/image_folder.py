@@ -34,6 +34,7 @@ import numpy as np
 
 from keras_vae.data.binarize import Split
 from keras_vae.data.dataset import Dataset
+from keras_vae.data.image_decoding import decode_image, pillow_size
 from keras_vae.images import as_float_images
 
 DEFAULT_TEST_SPLIT = 0.1
@@ -154,7 +155,7 @@ class ImageFolder(Dataset):
 
     def _decode(self, files: list[Path]) -> dict[Path, np.ndarray | ValueError]:
         """Returns each file's pixels (`decode_image`), or the ValueError saying why not."""
-        size = _pillow_size(self.image_size)
+        size = pillow_size(self.image_size)
 
         def decode(file: Path) -> np.ndarray | ValueError:
             try:
@@ -199,50 +200,6 @@ class ImageFolder(Dataset):
         return as_float_images(np.stack(images), what=f"images in {self.path}")
 
 
-def decode_image(file: Path, size: tuple[int, int] | None = None) -> np.ndarray:
-    """Returns the image in `file` as uint8 (H, W, 1) grey or (H, W, 3) colour, transparency
-    composited on black, scaled and centre-cropped to `size` (width, height) if given."""
-    from PIL import Image, ImageOps
-
-    try:
-        with Image.open(file) as opened:
-            image = ImageOps.exif_transpose(opened)
-            image.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise ValueError(f"{file} is not a readable image ({error}).") from None
-    image = _grey_or_colour(image)
-    if size is not None and image.size != size:
-        image = ImageOps.fit(image, size, Image.Resampling.LANCZOS)
-    pixels = np.asarray(image)
-    return pixels[..., None] if pixels.ndim == 2 else pixels
-
-
-def _grey_or_colour(image):
-    """Returns `image` in mode L or RGB, alpha composited on black, 16 bits taken to 8."""
-    from PIL import Image
-
-    mode = image.mode
-    if mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
-        pixels = np.asarray(image).astype("int64")
-        return Image.fromarray((np.clip(pixels, 0, 65535) >> 8).astype("uint8"), "L")
-    if mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-        rgb = np.asarray(image)[..., :3]
-        if (rgb == rgb[..., :1]).all():  # a grey palette
-            image = image.convert("LA" if image.mode == "RGBA" else "L")
-        mode = image.mode
-    if mode in ("LA", "La", "PA", "RGBA", "RGBa"):
-        grey = mode in ("LA", "La")
-        image = image.convert("LA" if grey else "RGBA")
-        pixels = np.asarray(image).astype("uint16")
-        alpha = pixels[..., -1:]
-        composited = ((pixels[..., :-1] * alpha + 127) // 255).astype("uint8")
-        return Image.fromarray(composited[..., 0] if grey else composited, "L" if grey else "RGB")
-    if mode in ("1", "L"):
-        return image.convert("L")
-    return image.convert("RGB")
-
-
 def class_names(files: list[Path], root: Path) -> list[str]:
     """Returns the class folders of `files` under `root`: [] unless every file is in one."""
     names = [file.relative_to(root).parts for file in files]
@@ -274,18 +231,6 @@ def held_out_count(split: float | None, total: int, flag: str, default: float) -
             "side (add images, or change the split)."
         )
     return count
-
-
-def _pillow_size(image_size: Sequence[int] | None) -> tuple[int, int] | None:
-    """Returns Pillow's (width, height) for an image_size of (size,) or (height, width)."""
-    if image_size is None:
-        return None
-    image_size = tuple(int(n) for n in image_size)
-    if len(image_size) not in (1, 2) or min(image_size) < 1:
-        raise ValueError(f"--image-size {','.join(map(str, image_size))}: give one size (64) "
-                         "or height,width (64,48), each at least 1.")  # fmt: skip
-    height, width = image_size if len(image_size) == 2 else image_size * 2
-    return width, height
 
 
 def _hash(seed: int, relative: Path) -> str:
