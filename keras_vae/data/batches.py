@@ -17,7 +17,7 @@ __all__ = ["ImageBatches", "steps_per_epoch"]
 
 class ImageBatches(keras.utils.PyDataset):
     """Shuffled batches `(x,)` of an image array, or `(x, y)` with its labels, reshuffled at
-    the end of every epoch.
+    the end of every epoch (in `fit`, pass `epoch_callback()` too).
 
     Args:
         images: (N, H, W, C) array (a memory map works too: only each batch is read).
@@ -78,5 +78,21 @@ class ImageBatches(keras.utils.PyDataset):
         return (images,) if self.labels is None else (images, self.labels[chosen])
 
     def on_epoch_end(self) -> None:
-        self.epoch += 1
+        self.set_epoch(self.epoch + 1)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Makes the batches those of `epoch`."""
+        self.epoch = int(epoch)
         self._order = self.order(self.epoch)
+
+    def epoch_callback(self) -> keras.callbacks.Callback:
+        """Returns a callback for `fit` that makes the batches of each epoch those of its number.
+
+        Without it, each `on_epoch_end` moves to the next epoch's order, and `fit` also calls
+        it once before the first epoch (when it resets its iterator), so epoch e of a fit would
+        take the order of e + 1. Epochs begin before their batches are read ahead, so the order
+        is in place before any worker thread reads a batch.
+        """
+        return keras.callbacks.LambdaCallback(
+            on_epoch_begin=lambda epoch, logs: self.set_epoch(epoch)
+        )

@@ -20,8 +20,8 @@ def binarize_splits(
     (x_train, y_train), (x_test, y_test) = splits
     if binarize == "static" and not isinstance(x_train, np.ndarray):
         raise ValueError(
-            "Static binarisation of a shard dataset would rewrite it; save binarised "
-            "shards, or use --binarize dynamic."
+            "Static binarisation of images read from disk batch by batch (shards, --stream) "
+            "would rewrite them; save binarised images, or use --binarize dynamic."
         )
     if binarize == "static":
         x_train, x_test = binarize_static(x_train), binarize_static(x_test)

@@ -37,6 +37,7 @@ OPTION_FLAGS = {
     "test_split": "--test-split",
     "split_seed": "--split-seed",
     "skip_bad_images": "--skip-bad-images",
+    "stream": "--stream",
 }
 
 
@@ -124,6 +125,6 @@ def _check_options(cls: type, path: Path | None, options: dict[str, Any]) -> dic
         subject = cls.description if path is None else f"{path} ({cls.description})"
         raise ValueError(
             f"{flag} applies to {' or '.join(takers) or 'no registered dataset'}; {subject} "
-            f"does not take it (it has its own size and split): drop {flag}."
+            f"does not take it: drop {flag}."
         )
     return {option: value for option, value in options.items() if option in takes}

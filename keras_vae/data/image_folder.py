@@ -18,6 +18,9 @@ it and centre-cropped.
 Unreadable files (truncated, damaged, or not images despite their name) are an error naming
 them, found before any training starts; with `skip_bad_images` they are left out, and a warning
 says how many and which.
+
+With `stream`, the training images stay on disk (`keras_vae.data.streaming`); every file is still
+decoded once, to check it and learn its size and channels, before training starts.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import numpy as np
 from keras_vae.data.binarize import Split
 from keras_vae.data.dataset import Dataset
 from keras_vae.data.image_decoding import decode_image, pillow_size
+from keras_vae.data.streaming import FolderImages
 from keras_vae.images import as_float_images
 
 DEFAULT_TEST_SPLIT = 0.1
@@ -96,6 +100,9 @@ class ImageFolder(Dataset):
         skip_bad_images: leave out files Pillow cannot read (with a warning counting them)
             instead of raising a ValueError naming them. The split is drawn before they are
             left out, so it does not change when a damaged file is fixed.
+        stream: keep the training images on disk as a `FolderImages`, decoded batch by batch
+            (`keras_vae.data.streaming`); every file is still decoded once first, to check it
+            and learn its size. The test images are read into memory.
     """
 
     description = "a folder of image files"
@@ -104,6 +111,7 @@ class ImageFolder(Dataset):
     test_split: float | None = None
     split_seed: int = 0
     skip_bad_images: bool = False
+    stream: bool = False
 
     @classmethod
     def recognizes(cls, path: Path) -> bool:
@@ -118,7 +126,8 @@ class ImageFolder(Dataset):
         classes = sorted(
             set(class_names(train_files, train_root)) | set(class_names(test_files, test_root))
         )
-        decoded = self._decode(train_files + test_files)
+        # Streamed training images are decoded here only to be checked and measured.
+        decoded = {**self._decode(train_files, keep=not self.stream), **self._decode(test_files)}
         readable = self._readable(decoded)
         train_files = [file for file in train_files if file in readable]
         test_files = [file for file in test_files if file in readable]
@@ -128,8 +137,13 @@ class ImageFolder(Dataset):
                     f"None of the {name} images in {self.path} is readable; fix or replace "
                     "them (the warning above names them)."
                 )
-        images = self._stack(train_files + test_files, readable)
-        x_train, x_test = images[: len(train_files)], images[len(train_files) :]
+        shape = self._image_shape(train_files + test_files, readable)
+        if self.stream:
+            x_train = FolderImages(train_files, shape, pillow_size(self.image_size))
+            x_test = self._stack(test_files, readable, shape[2])
+        else:
+            images = self._stack(train_files + test_files, readable, shape[2])
+            x_train, x_test = images[: len(train_files)], images[len(train_files) :]
         y_train = labels_of(train_files, train_root, classes)
         y_test = labels_of(test_files, test_root, classes)
         if (y_train is None) != (y_test is None):
@@ -153,15 +167,17 @@ class ImageFolder(Dataset):
         test = set(rank[:held_out])
         return [f for f in files if f not in test], [f for f in files if f in test], root, root
 
-    def _decode(self, files: list[Path]) -> dict[Path, np.ndarray | ValueError]:
-        """Returns each file's pixels (`decode_image`), or the ValueError saying why not."""
+    def _decode(self, files: list[Path], keep: bool = True) -> dict[Path, np.ndarray | ValueError]:
+        """Returns each file's pixels (`decode_image`), or the ValueError saying why not;
+        without `keep`, an array of the image's shape that holds no pixels (and no memory)."""
         size = pillow_size(self.image_size)
 
         def decode(file: Path) -> np.ndarray | ValueError:
             try:
-                return decode_image(file, size)
+                pixels = decode_image(file, size)
             except ValueError as error:
                 return error
+            return pixels if keep else np.broadcast_to(np.uint8(0), pixels.shape)
 
         with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:  # Pillow frees the GIL
             return dict(zip(files, pool.map(decode, files), strict=True))
@@ -181,9 +197,9 @@ class ImageFolder(Dataset):
             warnings.warn(f"Skipping {counted} (--skip-bad-images): {found}", stacklevel=4)
         return {f: image for f, image in decoded.items() if not isinstance(image, ValueError)}
 
-    def _stack(self, files: list[Path], pixels: dict[Path, np.ndarray]) -> np.ndarray:
-        """Returns the images of `files` as one float32 array, grey repeated in three channels
-        where any image is in colour; raises a ValueError where they differ in size."""
+    def _image_shape(self, files: list[Path], pixels: dict[Path, np.ndarray]) -> tuple:
+        """Returns the (H, W, C) all of `files` are read as: C = 3 where any image is in colour;
+        raises a ValueError where they differ in size."""
         shapes = {}
         for file in files:
             shapes.setdefault(pixels[file].shape[:2], file)
@@ -194,7 +210,11 @@ class ImageFolder(Dataset):
                 "--image-size (e.g. 64, or 64,48 for height,width) to scale and centre-crop "
                 "them to one."
             )
-        channels = max(pixels[file].shape[2] for file in files)
+        return (*shapes.popitem()[0], max(pixels[file].shape[2] for file in files))
+
+    def _stack(self, files: list[Path], pixels: dict[Path, np.ndarray], channels: int):
+        """Returns the images of `files` as one float32 array of `channels` channels (grey
+        repeated into three)."""
         images = [np.repeat(pixels[file], channels // pixels[file].shape[2], axis=2)
                   for file in files]  # fmt: skip
         return as_float_images(np.stack(images), what=f"images in {self.path}")

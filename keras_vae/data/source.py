@@ -48,8 +48,9 @@ class DataSource:
         exclude_labels: leave the training images of these labels out (anomaly detection).
         validation_split: hold out this fraction (below 1) or number of the training images,
             from their end, to validate on instead of the test set.
-        image_size, test_split, split_seed, skip_bad_images: a folder of images' size, test
-            split and unreadable files (`keras_vae.data.image_folder.ImageFolder`).
+        image_size, test_split, split_seed, skip_bad_images, stream: a folder of images' size,
+            test split, unreadable files, and whether its training images stay on disk
+            (`keras_vae.data.image_folder.ImageFolder`).
     """
 
     data: str | os.PathLike | None = None
@@ -63,6 +64,7 @@ class DataSource:
     test_split: float | None = None
     split_seed: int = 0
     skip_bad_images: bool = False
+    stream: bool = False
 
     def load(self) -> RunData:
         """Returns the images and labels a run with this source sees."""
@@ -73,6 +75,7 @@ class DataSource:
             test_split=self.test_split,
             split_seed=self.split_seed,
             skip_bad_images=self.skip_bad_images,
+            stream=self.stream,
         )
         (x_train, y_train), (x_test, y_test) = binarize_splits(grey, self.binarize, self.seed)
         if self.exclude_labels:

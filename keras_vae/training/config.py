@@ -177,6 +177,19 @@ class TrainingConfig:
         help="Image folders: leave out files that are not readable images (truncated, damaged), "
         "with a warning counting them, instead of stopping with their names.",
     )
+    stream: bool = _field(
+        False,
+        help="Image folders: keep the training images on disk and decode each batch in "
+        "--stream-workers processes (Grain), for folders larger than memory; the batches "
+        "are those of a run without it.",
+        resumable=True,
+    )
+    stream_workers: int = _field(
+        2,
+        help="--stream: processes decoding batches (0: threads of the training process).",
+        min=0,
+        resumable=True,
+    )
     binarize: str | None = _field(
         None,
         help="dynamic: a fresh Bernoulli draw of every training batch.",
@@ -249,6 +262,7 @@ class TrainingConfig:
             test_split=self.test_split,
             split_seed=self.split_seed,
             skip_bad_images=self.skip_bad_images,
+            stream=self.stream,
         )
 
     def validation_images(self, train_images: int) -> int:

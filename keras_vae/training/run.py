@@ -13,6 +13,8 @@ import numpy as np
 from keras_vae.atomic_files import save_atomically
 from keras_vae.backend import Replicas
 from keras_vae.data import ImageBatches, ShardedImages, steps_per_epoch
+from keras_vae.data.batch_order import BatchOrder
+from keras_vae.data.streaming import FolderImages, stream_batches
 from keras_vae.framework_isolation import set_random_seed
 from keras_vae.images import check_images
 from keras_vae.models.labels import labels_of_run
@@ -96,7 +98,17 @@ def _train(
     # computation (saving included); those other than the chief write to a scratch directory.
     files = run if chief else RunDirectory(tempfile.mkdtemp(prefix="keras_vae_replica_"))
     try:
-        batches = _batches(config, x_train, y_train, initial_epoch, replicas)
+        order = BatchOrder(
+            len(x_train),
+            config.batch_size,
+            config.seed,
+            # Processes that feed their own devices (torchrun, multi-host JAX) take their part
+            # of each batch; within a process, Keras splits it between the devices.
+            part=(replicas.process_index, replicas.process_count),
+            replicas=replicas.count,
+        )
+        batches = _batches(config, x_train, y_train, order, initial_epoch)
+        streamed = isinstance(x_train, FolderImages)
         epoch_times, divergence = EpochTimer(), StopOnNonFiniteLoss()
         # The model is chosen on what it was trained for: the IWAE bound, else the ELBO.
         monitor = f"val_{model.objective.name or 'loss'}"
@@ -109,6 +121,8 @@ def _train(
         history = model.fit(
             batches,
             shuffle=False,  # the batches shuffle themselves, by (seed, epoch)
+            # One stream of batches runs through every epoch (Keras keeps its iterator).
+            steps_per_epoch=order.steps if streamed else None,
             epochs=config.epochs,
             initial_epoch=initial_epoch,
             validation_data=(x_validation,)
@@ -124,6 +138,8 @@ def _train(
                 Checkpoint(files.checkpoints, every=config.checkpoint_every),
                 *([best] if split else []),
                 epoch_times,
+                # Epoch e trains on the batches of order (seed, e), streamed or not.
+                *([batches.epoch_callback()] if isinstance(batches, ImageBatches) else []),
             ],
             verbose=config.verbose if chief else 0,
         )
@@ -144,7 +160,7 @@ def _train(
         history=full_history,
         # The last validation pass already scored the final weights.
         test_metrics={k[4:]: v[-1] for k, v in history.history.items() if k.startswith("val_")},
-        train_images_per_second=epoch_times.images_per_second(batches.images_per_epoch),
+        train_images_per_second=epoch_times.images_per_second(order.images_per_epoch),
         out=run.path,
         validated_on="validation" if split else "test",
         best_epoch=best.best_epoch if split else None,
@@ -225,9 +241,13 @@ def _model_to_train(
     return model, initial_epoch
 
 
-def _batches(
-    config: TrainingConfig, x_train, y_train, initial_epoch: int, replicas: Replicas
-) -> ImageBatches:
+def _batches(config: TrainingConfig, x_train, y_train, order: BatchOrder, initial_epoch: int):
+    """Returns the training batches in `order` from `initial_epoch` on: a Grain pipeline
+    decoding them in worker processes for a streamed folder, else an `ImageBatches`."""
+    if isinstance(x_train, FolderImages):
+        return stream_batches(
+            x_train, y_train, order, config.epochs, initial_epoch, config.stream_workers
+        )
     return ImageBatches(
         x_train,
         config.batch_size,
@@ -237,10 +257,8 @@ def _batches(
         # Images on disk are read by two threads ahead of the step; in memory, a thread costs
         # more than the copy it would hide.
         workers=2 if isinstance(x_train, ShardedImages) else 1,
-        # Processes that feed their own devices (torchrun, multi-host JAX) take their part of
-        # each batch; within a process, Keras splits it between the devices.
-        part=(replicas.process_index, replicas.process_count),
-        replicas=replicas.count,
+        part=order.part,
+        replicas=order.replicas,
     )
 
 
