@@ -169,18 +169,26 @@ class ImageFolder(Dataset):
 
     def _decode(self, files: list[Path], keep: bool = True) -> dict[Path, np.ndarray | ValueError]:
         """Returns each file's pixels (`decode_image`), or the ValueError saying why not;
-        without `keep`, an array of the image's shape that holds no pixels (and no memory)."""
+        without `keep`, an array of the image's shape that holds no pixels (one per shape)."""
         size = pillow_size(self.image_size)
+        # Without `keep`, files of one shape share one empty array: a folder of 200,000 files
+        # then costs a dictionary entry per file, not an array object.
+        empty: dict[tuple, np.ndarray] = {}
 
         def decode(file: Path) -> np.ndarray | ValueError:
             try:
                 pixels = decode_image(file, size)
             except ValueError as error:
                 return error
-            return pixels if keep else np.broadcast_to(np.uint8(0), pixels.shape)
+            if keep:
+                return pixels
+            return empty.setdefault(pixels.shape, np.broadcast_to(np.uint8(0), pixels.shape))
 
+        # In chunks: the pool's map makes a future per item, all at once (~2 KB each).
+        chunks = [files[first : first + 256] for first in range(0, len(files), 256)]
         with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:  # Pillow frees the GIL
-            return dict(zip(files, pool.map(decode, files), strict=True))
+            decoded = pool.map(lambda chunk: [decode(file) for file in chunk], chunks)
+            return dict(zip(files, (item for chunk in decoded for item in chunk), strict=True))
 
     def _readable(self, decoded: dict[Path, np.ndarray | ValueError]) -> dict[Path, np.ndarray]:
         """Returns the decoded images; raises on unreadable files, or warns and leaves them out
