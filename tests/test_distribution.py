@@ -20,9 +20,11 @@ import sys
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
+from PIL import Image
 
-from tests.helpers import backend_env, write_strokes_npz
+from tests.helpers import backend_env, synthetic_images, write_strokes_npz
 
 HELPER = Path(__file__).with_name("distributed_run.py")
 BACKEND = keras.backend.backend()
@@ -51,9 +53,9 @@ def run_helper(command, env, report):
     return json.loads(Path(report).read_text())
 
 
-def single_device(dataset, tmp_path, **env):
+def single_device(dataset, tmp_path, options=(), **env):
     report = tmp_path / "single.json"
-    command = [sys.executable, str(HELPER), str(dataset), str(tmp_path / "single")]
+    command = [sys.executable, str(HELPER), str(dataset), str(tmp_path / "single"), *options]
     return run_helper(command + ["--report", str(report)], backend_env(**env), report)
 
 
@@ -116,6 +118,45 @@ def test_jax_two_processes_as_two_hosts(dataset, single, tmp_path):
     assert first["loss"] == pytest.approx(second["loss"], rel=1e-6)
     assert first["loss"] == pytest.approx(single["loss"], rel=1e-5)
     # Only process 0 writes the run's files.
+    assert (tmp_path / "hosts" / "model.keras").exists()
+
+
+@pytest.fixture(scope="module")
+def image_folder(tmp_path_factory):
+    """A folder of 1,300 PNGs: 100 held out for testing, and 150 batches of 8 to train on."""
+    folder = tmp_path_factory.mktemp("folder")
+    for number, image in enumerate((synthetic_images(1300) * 255).astype("uint8")[..., 0]):
+        Image.fromarray(image).save(folder / f"{number:04d}.png")
+    return folder
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="JAX's multi-process runtime")
+def test_jax_two_processes_stream_their_own_parts_of_one_folder(image_folder, tmp_path):
+    # 300 steps: each process's worker decodes only its 4 images of every batch of 8.
+    options = ["--batch-size", "8"]
+    single = single_device(image_folder, tmp_path, options)
+    address = f"127.0.0.1:{free_port()}"
+    processes, reports = [], []
+    for index in range(2):
+        report = tmp_path / f"host{index}.json"
+        command = [sys.executable, str(HELPER), str(image_folder), str(tmp_path / "hosts")]
+        command += [*options, "--stream", "--distribute", "--report", str(report)]
+        command += ["--coordinator-address", address, "--num-processes", "2"]
+        command += ["--process-id", str(index)]
+        env = backend_env(JAX_NUM_CPU_DEVICES="1")
+        processes.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT, text=True))  # fmt: skip
+        reports.append(report)
+    outputs = [p.communicate(timeout=600)[0] for p in processes]
+    for process, output in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, output[-4000:]
+    first, second = (json.loads(r.read_text()) for r in reports)
+    assert first["processes"] == 2 and first["collectives"] == "gloo"
+    assert single["replica_batches"] == [8] and first["replica_batches"] == [4]
+    # Both processes end with the same weights, those of one process reading the whole batch.
+    np.testing.assert_array_equal(first["weights"], second["weights"])
+    np.testing.assert_allclose(first["weights"], single["weights"], rtol=1e-4, atol=1e-6)
+    assert first["loss"] == pytest.approx(single["loss"], rel=1e-5)
     assert (tmp_path / "hosts" / "model.keras").exists()
 
 
