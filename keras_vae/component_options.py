@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 # Parameters a run fills in itself, never options: the image shape and latent size a factory
-# is built for, and what Keras layers take through **kwargs.
-_NOT_OPTIONS = frozenset({"self", "input_shape", "latent_dim"})
+# is built for, the decoder outputs the likelihood needs (`build_vae` sets them), and what
+# Keras layers take through **kwargs.
+_NOT_OPTIONS = frozenset({"self", "input_shape", "latent_dim", "output_channels"})
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 

@@ -45,6 +45,7 @@ SERIALIZABLES = (
     "keras_vae.architectures.gated_dense",
     "keras_vae.architectures.resampling",
     "keras_vae.losses.beta_tc",
+    "keras_vae.losses.discretized",
     "keras_vae.losses.kl",
     "keras_vae.losses.likelihoods",
     "keras_vae.losses.mmd",

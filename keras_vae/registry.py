@@ -187,6 +187,11 @@ _REGISTRIES = {
                 "bernoulli": "keras_vae.losses.likelihoods:Bernoulli",
                 "beta_tc": "keras_vae.losses.beta_tc:BetaTC",
                 "continuous_bernoulli": "keras_vae.losses.likelihoods:ContinuousBernoulli",
+                "discretized_gaussian": "keras_vae.losses.discretized:DiscretizedGaussian",
+                "discretized_logistic": "keras_vae.losses.discretized:DiscretizedLogistic",
+                "discretized_logistic_mixture": (
+                    "keras_vae.losses.discretized:DiscretizedLogisticMixture"
+                ),
                 "gaussian": "keras_vae.losses.likelihoods:Gaussian",
                 "kl": "keras_vae.losses.kl:GaussianKL",
                 "laplace": "keras_vae.losses.likelihoods:Laplace",

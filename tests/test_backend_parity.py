@@ -48,3 +48,8 @@ def test_committed_model_gives_the_committed_loss_terms(case, arrays):
 def test_the_learned_prior_objective_hierarchy_and_conditional_cases_are_there():
     assert {"vamp", "iwae", "hvae", "conditional"} <= set(EXPECTED["cases"])
     assert "iwae" in EXPECTED["cases"]["iwae"]  # the objective's bound is among the terms
+
+
+def test_the_likelihoods_over_8_bit_values_are_there():
+    cases = {"conv_mixture", "resnet_logistic", "dense_discretized_gaussian"}
+    assert cases <= set(EXPECTED["cases"])

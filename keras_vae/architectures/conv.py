@@ -26,6 +26,7 @@ def conv(
     activation: str = "relu",
     upsampling: str = "auto",
     downsampling: str = "strided",
+    output_channels: int | None = None,
 ) -> tuple[keras.Model, keras.Model]:
     """Builds a convolutional encoder (each layer halves H and W) and its mirror image.
 
@@ -41,6 +42,8 @@ def conv(
             `"auto"`, the faster on this backend (pixel_shuffle on JAX, else transpose).
         downsampling: how the encoder halves them: `"strided"` (stride-2 convolutions) or
             `"space_to_depth"` (space-to-depth, then a stride-1 convolution).
+        output_channels: parameters per pixel the decoder gives; None: the image's channels
+            (`build_vae` sets it from the likelihood's `param_channels`).
 
     Returns:
         `(encoder, decoder)`.
@@ -68,6 +71,6 @@ def conv(
     h = layers.Reshape((small_h, small_w, filters[-1]))(h)
     for f in reversed(filters):
         h = upsample(h, f, kernel_size, upsampling, activation)
-    h = layers.Conv2D(channels, kernel_size, padding="same")(h)
+    h = layers.Conv2D(output_channels or channels, kernel_size, padding="same")(h)
     decoder = keras.Model(z, crop_to(h, height, width), name="decoder")
     return encoder, decoder

@@ -16,6 +16,7 @@ def dense(
     latent_dim: int,
     hidden_units: int | Sequence[int] = (512, 256),
     activation: str = "relu",
+    output_channels: int | None = None,
 ) -> tuple[keras.Model, keras.Model]:
     """Builds an MLP encoder and its mirror-image decoder.
 
@@ -25,6 +26,8 @@ def dense(
         hidden_units: encoder layer widths, first to last; the decoder uses them reversed.
             `400` with latent 20 is the classic PyTorch example's 784-400-20 network.
         activation: activation of every hidden layer.
+        output_channels: parameters per pixel the decoder gives; None: the image's channels
+            (`build_vae` sets it from the likelihood's `param_channels`).
 
     Returns:
         `(encoder, decoder)`.
@@ -42,6 +45,7 @@ def dense(
     h = z
     for width in reversed(widths):
         h = layers.Dense(width, activation=activation)(h)
-    h = layers.Dense(math.prod(shape))(h)
-    decoder = keras.Model(z, layers.Reshape(shape)(h), name="decoder")
+    params = (*shape[:-1], output_channels or shape[-1])
+    h = layers.Dense(math.prod(params))(h)
+    decoder = keras.Model(z, layers.Reshape(params)(h), name="decoder")
     return encoder, decoder

@@ -59,6 +59,7 @@ def gated_dense(
     latent_dim: int,
     hidden_units: int | Sequence[int] = (300, 300),
     log_var_range: tuple[float, float] = (-6.0, 2.0),
+    output_channels: int | None = None,
 ) -> tuple[keras.Model, keras.Model]:
     """Builds a gated-MLP encoder and its mirror-image decoder.
 
@@ -67,6 +68,8 @@ def gated_dense(
         latent_dim: size of z (40 in the paper).
         hidden_units: encoder layer widths, first to last; the decoder uses them reversed.
         log_var_range: bounds of the encoder's log-variance.
+        output_channels: parameters per pixel the decoder gives; None: the image's channels
+            (`build_vae` sets it from the likelihood's `param_channels`).
 
     Returns:
         `(encoder, decoder)`.
@@ -86,6 +89,7 @@ def gated_dense(
     h = z
     for width in reversed(widths):
         h = GatedDense(width)(h)
-    h = layers.Dense(math.prod(shape))(h)
-    decoder = keras.Model(z, layers.Reshape(shape)(h), name="decoder")
+    params = (*shape[:-1], output_channels or shape[-1])
+    h = layers.Dense(math.prod(params))(h)
+    decoder = keras.Model(z, layers.Reshape(params)(h), name="decoder")
     return encoder, decoder

@@ -34,6 +34,7 @@ def resnet(
     activation: str = "relu",
     upsampling: str = "auto",
     downsampling: str = "strided",
+    output_channels: int | None = None,
 ) -> tuple[keras.Model, keras.Model]:
     """Builds a residual encoder and decoder; each stage changes H and W by a factor 2.
 
@@ -45,6 +46,8 @@ def resnet(
         activation: activation inside the blocks.
         upsampling: `"auto"`, `"transpose"` or `"pixel_shuffle"`, as for `conv`.
         downsampling: `"strided"` or `"space_to_depth"`, as for `conv`.
+        output_channels: parameters per pixel the decoder gives; None: the image's channels
+            (`build_vae` sets it from the likelihood's `param_channels`).
 
     Returns:
         `(encoder, decoder)`.
@@ -73,6 +76,7 @@ def resnet(
         for _ in range(blocks_per_stage):
             h = residual_block(h, activation)
         h = upsample(layers.Activation(activation)(h), f, 3, upsampling)
-    h = layers.Conv2D(channels, 3, padding="same")(layers.Activation(activation)(h))
+    params = output_channels or channels
+    h = layers.Conv2D(params, 3, padding="same")(layers.Activation(activation)(h))
     decoder = keras.Model(z, crop_to(h, height, width), name="decoder")
     return encoder, decoder

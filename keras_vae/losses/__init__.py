@@ -10,6 +10,9 @@ __all__ = [
     "Bernoulli",
     "BetaTC",
     "ContinuousBernoulli",
+    "DiscretizedGaussian",
+    "DiscretizedLogistic",
+    "DiscretizedLogisticMixture",
     "Gaussian",
     "GaussianKL",
     "Laplace",
@@ -29,6 +32,9 @@ __getattr__, __dir__ = lazy_exports(
         "Bernoulli": ".likelihoods",
         "BetaTC": ".beta_tc",
         "ContinuousBernoulli": ".likelihoods",
+        "DiscretizedGaussian": ".discretized",
+        "DiscretizedLogistic": ".discretized",
+        "DiscretizedLogisticMixture": ".discretized",
         "Gaussian": ".likelihoods",
         "GaussianKL": ".kl",
         "Laplace": ".likelihoods",
@@ -40,12 +46,17 @@ __getattr__, __dir__ = lazy_exports(
         "list_losses": ".registry",
         "register_loss": ".registry",
     },
-    submodules=("base", "beta_tc", "kl", "likelihoods", "mmd", "registry"),
+    submodules=("base", "beta_tc", "discretized", "kl", "likelihoods", "mmd", "registry"),
 )
 
 if TYPE_CHECKING:
     from keras_vae.losses.base import LossTerm, VAEOutputs
     from keras_vae.losses.beta_tc import BetaTC
+    from keras_vae.losses.discretized import (
+        DiscretizedGaussian,
+        DiscretizedLogistic,
+        DiscretizedLogisticMixture,
+    )
     from keras_vae.losses.kl import GaussianKL, kl_divergence
     from keras_vae.losses.likelihoods import (
         Bernoulli,

@@ -1,7 +1,7 @@
 """Reconstruction likelihoods p(x | z): their negative log-likelihood in nats and their mean.
 
-Every built-in likelihood takes one unconstrained parameter per pixel from the decoder, so any
-architecture pairs with any likelihood.
+These take one unconstrained parameter per pixel channel from the decoder, so any architecture
+pairs with them; those over 8-bit values (`keras_vae.losses.discretized`) take several.
 """
 
 from __future__ import annotations
@@ -34,10 +34,16 @@ class Likelihood(LossTerm):
         """Returns the distribution's mean image, in [0, 1]."""
         raise NotImplementedError
 
+    def param_channels(self, channels: int) -> int:
+        """Returns how many parameters per pixel the decoder gives for images of `channels`
+        channels: one per channel here; the discretised likelihoods take more."""
+        return channels
+
     def params_for_mean(self, mean: np.ndarray) -> np.ndarray | None:
-        """Returns the parameters (NumPy, the shape of `mean`) whose distribution has mean
-        `mean`, or None where this likelihood cannot say; training starts the decoder's output
-        bias there, so the untrained model predicts the average image."""
+        """Returns the parameters (NumPy: `mean`'s shape, with `param_channels` in its last
+        axis) whose distribution has mean `mean`, or None where this likelihood cannot say;
+        training starts the decoder's output bias there, so the untrained model predicts the
+        average image."""
         return None
 
     def nats(self, outputs: VAEOutputs) -> Any:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
 from keras_vae.architectures import get_architecture
-from keras_vae.losses import LossTerm
+from keras_vae.losses import Likelihood, LossTerm
+from keras_vae.models.checks import resolve_loss_terms
 from keras_vae.models.hierarchical import HierarchicalNetworks, HierarchicalVAE
 from keras_vae.models.labels import labelling
 from keras_vae.models.vae import DEFAULT_LOSSES, VAE
@@ -40,7 +42,9 @@ def build_vae(
             encoder for the images plus one channel per class (holding 1 / (H W) for an
             encoder that flattens them), its decoder for z plus the one-hot label
             (`keras_vae.models.conditioning`).
-        **kwargs: the architecture's own keyword arguments (e.g. `hidden_units` for `dense`).
+        **kwargs: the architecture's own keyword arguments (e.g. `hidden_units` for `dense`);
+            `output_channels` is set from the likelihood where it needs more parameters per
+            pixel than the images have channels (the discretised ones).
 
     Returns:
         An uncompiled `VAE` (a `HierarchicalVAE` for a hierarchical architecture, `hvae`).
@@ -48,8 +52,11 @@ def build_vae(
     Example:
         >>> vae = build_vae("conv", input_shape=(32, 32, 3), latent_dim=32, filters=(32, 64, 128))
     """
+    terms = resolve_loss_terms(DEFAULT_LOSSES if losses is None else losses)
+    factory = get_architecture(architecture)
+    kwargs = {**_output_channels(factory, architecture, input_shape, terms), **kwargs}
     networks, for_labels = labelling(num_classes).networks(
-        get_architecture(architecture), input_shape, latent_dim, **kwargs
+        factory, input_shape, latent_dim, **kwargs
     )
     if isinstance(networks, HierarchicalNetworks):
         model, networks = HierarchicalVAE, vars(networks)
@@ -58,10 +65,29 @@ def build_vae(
         model, networks = VAE, {"encoder": encoder, "decoder": decoder, **for_labels}
     return model(
         **networks,
-        losses=DEFAULT_LOSSES if losses is None else losses,
+        losses=terms,
         seed=seed,
         dynamic_binarization=dynamic_binarization,
         prior=prior,
         objective=objective,
         num_classes=num_classes,
     )
+
+
+def _output_channels(
+    factory: Any, architecture: str, input_shape: Sequence[int], terms: Sequence[LossTerm]
+) -> dict[str, int]:
+    """Returns {"output_channels": n} where the likelihood among `terms` needs n decoder outputs
+    per pixel and the images have fewer channels; else {}."""
+    likelihood = next(term for term in terms if isinstance(term, Likelihood))
+    channels = int(input_shape[-1])
+    needed = likelihood.param_channels(channels)
+    if needed == channels:
+        return {}
+    if "output_channels" not in inspect.signature(factory).parameters:
+        raise ValueError(
+            f"The {type(likelihood).__name__} likelihood needs {needed} decoder outputs per "
+            f"pixel, and the {architecture!r} architecture gives one per image channel; use "
+            "dense, gated_dense, conv or resnet (or an architecture that takes output_channels)."
+        )
+    return {"output_channels": needed}

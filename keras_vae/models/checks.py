@@ -30,7 +30,8 @@ def resolve_loss_terms(losses: Sequence[str | LossTerm | dict]) -> list[LossTerm
         raise ValueError(
             f"A VAE needs exactly one reconstruction likelihood among its losses, got "
             f"{len(likelihoods)} in {terms}. Add one of bernoulli, gaussian, laplace, "
-            "continuous_bernoulli."
+            "continuous_bernoulli, discretized_logistic, discretized_gaussian, "
+            "discretized_logistic_mixture."
         )
     return terms
 
@@ -81,9 +82,15 @@ def _layers(layer: keras.Layer):
         yield from _layers(inner)
 
 
-def check_encoder_decoder(encoder: keras.Model, decoder: keras.Model, classes: int = 0) -> None:
+def check_encoder_decoder(
+    encoder: keras.Model,
+    decoder: keras.Model,
+    classes: int = 0,
+    likelihood: Likelihood | None = None,
+) -> None:
     """Raises a ValueError unless encoder and decoder fit together as a VAE (conditional on
-    `classes` labels, which add that many encoder channels and decoder inputs)."""
+    `classes` labels, which add that many encoder channels and decoder inputs) whose decoder
+    gives `likelihood`'s parameters (one per pixel channel where None)."""
     outputs = getattr(encoder, "outputs", None)
     if not outputs or len(outputs) != 2:
         raise ValueError(
@@ -102,10 +109,14 @@ def check_encoder_decoder(encoder: keras.Model, decoder: keras.Model, classes: i
         )
     *spatial, channels = encoder.input_shape[1:]
     images = (*spatial, channels - classes)
-    if tuple(decoder.output_shape[1:]) != images:
+    params = images[-1] if likelihood is None else likelihood.param_channels(images[-1])
+    if tuple(decoder.output_shape[1:]) != (*spatial, params):
+        per_pixel = "one parameter per pixel channel"
+        if params != images[-1]:
+            per_pixel = f"{params} parameters per pixel for the {type(likelihood).__name__}"
         raise ValueError(
             f"The decoder outputs {decoder.output_shape[1:]} but the model's images are "
             f"{images}"
             + (f" (the encoder's {channels} channels less {classes} for labels)" if classes else "")
-            + f"; the decoder must give one parameter per pixel{fix}."
+            + f"; the decoder must give {per_pixel}{fix}."
         )

@@ -85,11 +85,11 @@ class VAE(VAEBase):
         if not label_scale > 0:
             raise ValueError(f"label_scale must be > 0, got {label_scale}.")
         self.label_scale = float(label_scale)
+        self.loss_terms = resolve_loss_terms(losses)
+        self.likelihood = next(t for t in self.loss_terms if isinstance(t, Likelihood))
         self._check_networks(encoder, decoder)
         self.encoder = encoder
         self.decoder = decoder
-        self.loss_terms = resolve_loss_terms(losses)
-        self.likelihood = next(t for t in self.loss_terms if isinstance(t, Likelihood))
         self.prior = resolve_prior(prior)
         self.objective = resolve_objective(objective)
         check_combination(self.loss_terms, self.prior, self.objective, self.hierarchical)
@@ -109,7 +109,7 @@ class VAE(VAEBase):
 
     def _check_networks(self, encoder: keras.Model, decoder: keras.Model) -> None:
         """Raises a ValueError unless encoder and decoder fit together as this VAE's."""
-        check_encoder_decoder(encoder, decoder, self.num_classes or 0)
+        check_encoder_decoder(encoder, decoder, self.num_classes or 0, self.likelihood)
 
     @property
     def conditional(self) -> bool:

@@ -95,7 +95,9 @@ class TrainingConfig:
     )
     likelihood: str = _field(
         "bernoulli",
-        help="bernoulli, gaussian (the original MSE+KL), laplace, continuous_bernoulli.",
+        help="bernoulli, gaussian (the original MSE+KL), laplace, continuous_bernoulli; over "
+        "8-bit values: discretized_logistic_mixture (colour; 10 components), "
+        "discretized_logistic, discretized_gaussian.",
         registry="loss",
     )
     prior: str = _field(

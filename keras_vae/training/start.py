@@ -71,10 +71,10 @@ def initialize_output_bias(model: VAE, x: np.ndarray) -> None:
 
     The untrained model then predicts the average image instead of uniform grey, and early
     training spends no steps learning it (as in Burda et al.'s IWAE code). The likelihood says
-    which parameter has that mean (`Likelihood.params_for_mean`: the logit for the sigmoid-mean
-    likelihoods, an inverted mean for the continuous Bernoulli); one that cannot say is left as
-    built. A bias of one value per pixel takes the mean image; one per channel takes the
-    channel means.
+    which parameters have that mean (`Likelihood.params_for_mean`: the logit for the
+    sigmoid-mean likelihoods, an inverted mean for the continuous Bernoulli, the mean and a wide
+    scale for the discretised ones); one that cannot say is left as built. A bias of one value
+    per pixel takes the mean image; one per channel takes the channel means.
 
     Args:
         model: a VAE whose decoder ends in a layer with a bias (Dense or Conv2D), maybe followed
@@ -89,10 +89,11 @@ def initialize_output_bias(model: VAE, x: np.ndarray) -> None:
     layer = with_bias[-1]
     mean = x.mean(axis=0, dtype="float64")
     bias_size = int(np.prod(layer.bias.shape))
-    if bias_size != mean.size:
-        if bias_size != mean.shape[-1]:
-            return  # an architecture whose output layer we cannot read; leave it as built
-        mean = mean.reshape(-1, mean.shape[-1]).mean(axis=0)
     params = model.likelihood.params_for_mean(mean)
+    if params is not None and np.size(params) != bias_size:
+        # One bias per output channel: the channel means' parameters.
+        params = model.likelihood.params_for_mean(mean.reshape(-1, mean.shape[-1]).mean(axis=0))
+        if params is not None and np.size(params) != bias_size:
+            return  # an architecture whose output layer we cannot read; leave it as built
     if params is not None:
         layer.bias.assign(np.asarray(params, "float32").reshape(layer.bias.shape))
