@@ -133,7 +133,10 @@ def train(
     split = result.validated_on
     for name, value in sorted(result.test_metrics.items(), key=lambda item: item[0] != "loss"):
         label = f"{split} -ELBO" if name == "loss" else f"{split} {name}"
-        click.echo(f"{label:<20} {value:.2f} nats")
+        if name == "bits_per_dim":
+            click.echo(f"{split + ' -ELBO bits/dim':<20} {value:.3f}")
+        else:
+            click.echo(f"{label:<20} {value:.2f} nats")
     if result.best_epoch is not None:
         figure = "-ELBO" if result.chosen_by == "val_loss" else result.chosen_by[4:]
         click.echo(f"{'model kept':<20} epoch {result.best_epoch} (lowest validation {figure})")

@@ -1,6 +1,7 @@
 """Evaluating a trained VAE: likelihood figures (-ELBO, the IWAE bound, active units, KL per
-dimension), sample quality (classifier FID and IS, and a conditional model's per-class
-accuracy), the report that gathers them, and per-image anomaly scores with their ROC."""
+dimension, bits per dimension), reconstruction PSNR, sample quality (classifier FID and IS, and
+a conditional model's per-class accuracy), the report that gathers them, and per-image anomaly
+scores with their ROC."""
 
 from keras_vae.evaluation.anomaly import (
     AnomalyScores,
@@ -19,6 +20,7 @@ from keras_vae.evaluation.likelihood import (
     negative_elbo,
     negative_elbo_per_image,
 )
+from keras_vae.evaluation.reconstruction import bits_per_dim, psnr, psnr_per_image
 from keras_vae.evaluation.report import Evaluation, evaluate
 from keras_vae.evaluation.sample_quality import (
     class_accuracy,
@@ -36,6 +38,7 @@ __all__ = [
     "active_units",
     "anomaly_scores",
     "auroc",
+    "bits_per_dim",
     "class_accuracy",
     "compressed_length",
     "evaluate",
@@ -50,5 +53,7 @@ __all__ = [
     "negative_elbo",
     "negative_elbo_per_image",
     "posterior_means",
+    "psnr",
+    "psnr_per_image",
     "roc_curve",
 ]

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_vae.data.mnist import is_mnist_test_set
-from keras_vae.evaluation import likelihood, sample_quality
+from keras_vae.evaluation import likelihood, reconstruction, sample_quality
 from keras_vae.evaluation.classifier import IMAGE_SHAPE, MNISTClassifier
 from keras_vae.gmm_sampler import ClassConditionalSampler, GaussianMixtureSampler
 from keras_vae.inference import sample_images
@@ -41,6 +41,10 @@ class Evaluation:
     conditional: bool = False  # the likelihoods are of x given its label, log p(x | y)
     # a conditional model's samples: per class, the share the classifier labels as that class
     class_accuracy: tuple[float, ...] | None = None
+    # For a likelihood over 8-bit values: the IWAE bound and the -ELBO in bits per dimension
+    bits_per_dim: float | None = None
+    negative_elbo_bits_per_dim: float | None = None
+    psnr: float | None = None  # dB, of the reconstructions at the posterior mean
 
     def to_json(self, path: Path) -> None:
         """Writes the report as JSON."""
@@ -60,6 +64,12 @@ class Evaluation:
             subset = f"first {self.iwae_images} images"
             rows.append((f"IWAE NLL (k={self.iwae_k}, {subset})", f"{self.iwae_nll:.2f} nats"))
             rows.append((f"-ELBO ({subset})", f"{self.iwae_images_negative_elbo:.2f} nats"))
+        if self.bits_per_dim is not None:
+            subset = "" if self.iwae_images == self.test_images else f", first {self.iwae_images}"
+            rows.append((f"bits/dim (IWAE k={self.iwae_k}{subset})", f"{self.bits_per_dim:.3f}"))
+            rows.append(("bits/dim (-ELBO)", f"{self.negative_elbo_bits_per_dim:.3f}"))
+        if self.psnr is not None:
+            rows.append(("reconstruction PSNR", f"{self.psnr:.2f} dB"))
         rows.append(("active units (>0.01)", f"{self.active_units} of {self.latent_dim}"))
         if self.kl_per_dimension is None:
             rows.append(("KL per dimension", "n/a (the prior is not factorised)"))
@@ -152,11 +162,20 @@ def evaluate(
             accuracy = tuple(
                 float(v) for v in sample_quality.class_accuracy(samples, sample_labels, classifier)
             )
+    iwae_nll = likelihood.iwae_nll(model, iwae_x, k=k, seed=seed, labels=iwae_labels)
+    bits = None
+    if model.likelihood.discrete:
+        bits = {
+            "bits_per_dim": reconstruction.bits_per_dim(iwae_nll, model.image_shape),
+            "negative_elbo_bits_per_dim": reconstruction.bits_per_dim(
+                negative_elbo, model.image_shape
+            ),
+        }
     return Evaluation(
         test_images=len(x_test),
         negative_elbo=negative_elbo,
         terms=elbo,
-        iwae_nll=likelihood.iwae_nll(model, iwae_x, k=k, seed=seed, labels=iwae_labels),
+        iwae_nll=iwae_nll,
         iwae_k=k,
         iwae_images=len(iwae_x),
         iwae_images_negative_elbo=iwae_elbo,
@@ -175,4 +194,6 @@ def evaluate(
         latent_sampler="prior" if latent_sampler is None else "gmm",
         conditional=model.conditional,
         class_accuracy=accuracy,
+        psnr=reconstruction.psnr(model, x_test, labels=labels),
+        **(bits or {}),
     )

@@ -94,6 +94,7 @@ class _Discretized(Likelihood):
     """One distribution per pixel channel: its mean, then its log-scale, as 2C parameters."""
 
     support = (0.0, 1.0)
+    discrete = True
 
     def param_channels(self, channels: int) -> int:
         return 2 * channels
@@ -145,6 +146,7 @@ class DiscretizedLogisticMixture(Likelihood):
     """
 
     support = (0.0, 1.0)
+    discrete = True
 
     def __init__(self, components: int = 10) -> None:
         if int(components) < 1:

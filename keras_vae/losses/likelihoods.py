@@ -25,6 +25,9 @@ class Likelihood(LossTerm):
 
     name = "reconstruction"
     support: tuple[float, float] | None = None  # (low, high) the pixels must lie in
+    # Whether log_prob is a probability mass over the 256 values of 8-bit pixels, so that
+    # -log2 p(x) per pixel channel is a number of bits per dimension.
+    discrete: bool = False
 
     def log_prob(self, x: Any, params: Any) -> Any:
         """Returns log p(x | params) for each pixel, the shape of `x`."""

@@ -16,6 +16,8 @@ from keras_vae.models.checks import has_regularizers
 from keras_vae.models.random_state import load_seed_state, save_seed_state
 
 REGULARIZATION = "regularization"  # the metric of the layers' own losses (self.losses)
+# The negative ELBO in bits per pixel channel, for a likelihood over 8-bit values.
+BITS_PER_DIM = "bits_per_dim"
 
 
 class VAEBase(VAETrainer, keras.Model):
@@ -32,6 +34,8 @@ class VAEBase(VAETrainer, keras.Model):
             names += [term.name, *term.reported]
         if self.objective.name is not None:
             names.append(self.objective.name)
+        if self.likelihood.discrete:
+            names.append(BITS_PER_DIM)
         if any(has_regularizers(network) for network in networks):
             names.append(REGULARIZATION)
         if REGULARIZATION in names or any(term.changes_objective for term in self.loss_terms):

@@ -6,6 +6,7 @@ must satisfy, `models.checks`; its label plumbing, `models.labels`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +15,7 @@ from keras import ops
 
 from keras_vae.latent import LOG_VAR_RANGE, decode_draws, gaussian_posterior, log_normal
 from keras_vae.losses import Likelihood, LossTerm, VAEOutputs
-from keras_vae.models.base import REGULARIZATION, VAEBase
+from keras_vae.models.base import BITS_PER_DIM, REGULARIZATION, VAEBase
 from keras_vae.models.checks import (
     check_combination,
     check_encoder_decoder,
@@ -150,9 +151,11 @@ class VAE(VAEBase):
         Returns:
             A dict with `loss` (negative ELBO in nats per image, from the first draw), one
             entry per loss term's name and reported metric, the objective's bound where it has
-            one (`iwae`), `regularization` (the sum of the networks' weight and activity
-            regularisers, `self.losses`, where they have any), and `objective` (what the
-            optimiser minimises: the shaped terms or the bound, plus the regularisers).
+            one (`iwae`), `bits_per_dim` (the negative ELBO in bits per pixel channel) for a
+            likelihood over 8-bit values, `regularization` (the sum of the networks' weight
+            and activity regularisers, `self.losses`, where they have any), and `objective`
+            (what the optimiser minimises: the shaped terms or the bound, plus the
+            regularisers).
         """
         x = ops.convert_to_tensor(x, dtype="float32")
         if training and self.dynamic_binarization:
@@ -192,6 +195,8 @@ class VAE(VAEBase):
             terms[self.objective.name] = objective = ops.mean(self.objective.nats(log_weights))
         # As Keras's compute_loss does: whatever the layers added (kernel, bias and activity
         # regularisers, add_loss) is minimised with the objective; it is no part of the ELBO.
+        if self.likelihood.discrete:
+            terms[BITS_PER_DIM] = negative_elbo / (math.prod(self.image_shape) * math.log(2.0))
         layer_losses = self.losses  # walks every layer: read once
         if layer_losses:
             terms[REGULARIZATION] = ops.sum([ops.cast(loss, "float32") for loss in layer_losses])
