@@ -2,6 +2,7 @@
 `evaluate`, for the likelihoods over 8-bit values (bits/dim) and every likelihood (PSNR)."""
 
 import csv
+import io
 import json
 import math
 import re
@@ -9,10 +10,11 @@ import re
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 import keras_vae
 from keras_vae.cli import main
-from keras_vae.evaluation import evaluate
+from keras_vae.evaluation import evaluate, png_bits_per_dim
 from tests.helpers import synthetic_images, to_numpy
 
 
@@ -57,6 +59,25 @@ def test_training_logs_and_evaluate_report_bits_per_dimension(tmp_path):
     assert report["bits_per_dim"] < report["negative_elbo_bits_per_dim"]  # the tighter bound
     assert re.search(rf"bits/dim \(IWAE k=8\) +{report['bits_per_dim']:.3f}\n", output.output)
     assert re.search(rf"reconstruction PSNR +{report['psnr']:.2f} dB\n", output.output)
+    # PNG's bits on the same images, beside the model's.
+    test_images = np.load(data)["x_test"]
+    assert report["png_bits_per_dim"] == pytest.approx(png_bits_per_dim(test_images))
+    assert re.search(rf"bits/dim of PNG files +{report['png_bits_per_dim']:.3f}\n", output.output)
+    assert re.search(r"the model \(IWAE\) +\d+\.\d% (fewer|more) than PNG\n", output.output)
+
+
+def test_png_reference_is_the_summed_length_of_each_image_as_a_png_file():
+    x = colour_images(10)
+    lengths = []
+    for image in x:
+        buffer = io.BytesIO()
+        Image.fromarray(np.rint(image * 255).astype("uint8")).save(buffer, "PNG", optimize=True)
+        lengths.append(len(buffer.getvalue()))
+    assert png_bits_per_dim(x) == pytest.approx(sum(lengths) * 8 / x.size, rel=1e-12)
+    # Flat images cost PNG little, noise more than its 8 raw bits (the files' own overhead).
+    assert png_bits_per_dim(np.full((4, 16, 16, 3), 0.5)) < 1
+    noise = np.random.default_rng(0).integers(0, 256, (4, 16, 16, 3)) / 255
+    assert png_bits_per_dim(noise) > 8
 
 
 def test_psnr_is_of_each_reconstruction_and_bits_only_for_8_bit_likelihoods():

@@ -10,6 +10,7 @@ from keras_vae.evaluation.anomaly import (
     compressed_length,
     roc_curve,
 )
+from keras_vae.evaluation.bits_per_dim import bits_per_dim, png_bits_per_dim
 from keras_vae.evaluation.classifier import MNISTClassifier
 from keras_vae.evaluation.likelihood import (
     active_units,
@@ -20,7 +21,7 @@ from keras_vae.evaluation.likelihood import (
     negative_elbo,
     negative_elbo_per_image,
 )
-from keras_vae.evaluation.reconstruction import bits_per_dim, psnr, psnr_per_image
+from keras_vae.evaluation.reconstruction import psnr, psnr_per_image
 from keras_vae.evaluation.report import Evaluation, evaluate
 from keras_vae.evaluation.sample_quality import (
     class_accuracy,
@@ -52,6 +53,7 @@ __all__ = [
     "log_importance_weights",
     "negative_elbo",
     "negative_elbo_per_image",
+    "png_bits_per_dim",
     "posterior_means",
     "psnr",
     "psnr_per_image",

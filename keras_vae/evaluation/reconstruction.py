@@ -1,9 +1,7 @@
-"""How close a VAE's reconstructions are to its images: peak signal-to-noise ratio, and its
-likelihoods in bits per dimension."""
+"""How close a VAE's reconstructions are to its images: peak signal-to-noise ratio."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -43,8 +41,3 @@ def psnr_per_image(
             squared = np.square(reconstruction.astype("float64") - batch)
             errors.append(squared.reshape(len(batch), -1).mean(axis=1))
     return -10.0 * np.log10(np.maximum(np.concatenate(errors), SMALLEST_SQUARED_ERROR))
-
-
-def bits_per_dim(nats: float, image_shape: tuple[int, ...]) -> float:
-    """Returns `nats` per image as bits per pixel channel: nats / (H W C ln 2)."""
-    return float(nats) / (math.prod(image_shape) * math.log(2.0))

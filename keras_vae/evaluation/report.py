@@ -12,6 +12,7 @@ import numpy as np
 
 from keras_vae.data.mnist import is_mnist_test_set
 from keras_vae.evaluation import likelihood, reconstruction, sample_quality
+from keras_vae.evaluation.bits_per_dim import bits_per_dim, png_bits_per_dim
 from keras_vae.evaluation.classifier import IMAGE_SHAPE, MNISTClassifier
 from keras_vae.gmm_sampler import ClassConditionalSampler, GaussianMixtureSampler
 from keras_vae.inference import sample_images
@@ -44,6 +45,7 @@ class Evaluation:
     # For a likelihood over 8-bit values: the IWAE bound and the -ELBO in bits per dimension
     bits_per_dim: float | None = None
     negative_elbo_bits_per_dim: float | None = None
+    png_bits_per_dim: float | None = None  # PNG files of the images the IWAE bound scored
     psnr: float | None = None  # dB, of the reconstructions at the posterior mean
 
     def to_json(self, path: Path) -> None:
@@ -68,6 +70,10 @@ class Evaluation:
             subset = "" if self.iwae_images == self.test_images else f", first {self.iwae_images}"
             rows.append((f"bits/dim (IWAE k={self.iwae_k}{subset})", f"{self.bits_per_dim:.3f}"))
             rows.append(("bits/dim (-ELBO)", f"{self.negative_elbo_bits_per_dim:.3f}"))
+            rows.append((f"bits/dim of PNG files{subset}", f"{self.png_bits_per_dim:.3f}"))
+            saved = 1 - self.bits_per_dim / self.png_bits_per_dim
+            than_png = f"{abs(saved):.1%} {'fewer' if saved >= 0 else 'more'} than PNG"
+            rows.append(("  the model (IWAE)", than_png))
         if self.psnr is not None:
             rows.append(("reconstruction PSNR", f"{self.psnr:.2f} dB"))
         rows.append(("active units (>0.01)", f"{self.active_units} of {self.latent_dim}"))
@@ -166,10 +172,9 @@ def evaluate(
     bits = None
     if model.likelihood.discrete:
         bits = {
-            "bits_per_dim": reconstruction.bits_per_dim(iwae_nll, model.image_shape),
-            "negative_elbo_bits_per_dim": reconstruction.bits_per_dim(
-                negative_elbo, model.image_shape
-            ),
+            "bits_per_dim": bits_per_dim(iwae_nll, model.image_shape),
+            "negative_elbo_bits_per_dim": bits_per_dim(negative_elbo, model.image_shape),
+            "png_bits_per_dim": png_bits_per_dim(iwae_x),
         }
     return Evaluation(
         test_images=len(x_test),
