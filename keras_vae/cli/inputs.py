@@ -29,7 +29,14 @@ class HeldOutImages:
     images: np.ndarray  # as the model saw data in training (binarised where it was)
     labels: np.ndarray | None
     grey_images: np.ndarray  # before binarisation: what decoder means are compared with
-    mnist: bool  # MNIST digits, the only images classifier FID and IS describe
+    mnist: bool  # MNIST digits, which the shipped MNIST classifier describes
+    fashion_mnist: bool = False  # Fashion-MNIST's images, which its own classifier describes
+
+    @property
+    def classifier_dataset(self) -> str | None:
+        """The shipped classifier that describes these images: "mnist", "fashion_mnist" or
+        None."""
+        return "mnist" if self.mnist else "fashion_mnist" if self.fashion_mnist else None
 
 
 def load_held_out_images(
@@ -63,7 +70,7 @@ def load_held_out_images(
             f"{tuple(x_test.shape[1:])}; pass the dataset it was trained on with --data."
         )
     # A run trained with --limit N validated on the first N test images: those are scored.
-    return HeldOutImages(x_test, y_test, loaded.grey_test, loaded.mnist)
+    return HeldOutImages(x_test, y_test, loaded.grey_test, loaded.mnist, loaded.fashion_mnist)
 
 
 def check_label(vae, label: int | None) -> None:

@@ -77,7 +77,7 @@ def evaluate(
             generated_images=generated,
             fid_reference=test.grey_images,
             seed=seed,
-            mnist=test.mnist,
+            classifier_dataset=test.classifier_dataset,
             latent_sampler=sampler,
             labels=labels_for(vae, test),
         )

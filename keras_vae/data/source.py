@@ -18,6 +18,7 @@ import numpy as np
 
 from keras_vae.data.binarize import Split, binarize_splits, binarize_stochastic
 from keras_vae.data.dataset import read_dataset
+from keras_vae.data.fashion_mnist import is_fashion_mnist_test_set
 from keras_vae.data.mnist import is_mnist_test_set
 from keras_vae.images import check_images
 
@@ -30,7 +31,8 @@ class RunData:
     validation: Split  # held out of the training images, else the test set
     test: Split  # binarised as the source says ("dynamic": one Bernoulli draw with its seed)
     grey_test: np.ndarray  # the test images before binarisation
-    mnist: bool  # whether they are MNIST's digits, the only images classifier FID and IS describe
+    mnist: bool  # whether they are MNIST's digits, which the shipped MNIST classifier describes
+    fashion_mnist: bool = False  # whether they are Fashion-MNIST's, which its own classifier does
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class DataSource:
             x_train, y_train = without_labels(x_train, y_train, self.exclude_labels)
         grey_test = grey[1][0]
         mnist = self.dataset_name == "mnist" or is_mnist_test_set(grey_test)
+        fashion = self.dataset_name == "fashion_mnist" or is_fashion_mnist_test_set(grey_test)
         if self.limit:
             x_train, y_train = x_train[: self.limit], _first(y_train, self.limit)
             x_test, y_test = x_test[: self.limit], _first(y_test, self.limit)
@@ -100,7 +103,7 @@ class DataSource:
                 x_validation = binarize_stochastic(x_validation, self.seed)
             validation = (x_validation, None if y_train is None else y_train[kept:])
             x_train, y_train = x_train[:kept], _first(y_train, kept)
-        return RunData((x_train, y_train), validation, (x_test, y_test), grey_test, mnist)
+        return RunData((x_train, y_train), validation, (x_test, y_test), grey_test, mnist, fashion)
 
     @property
     def dataset_name(self) -> str | None:

@@ -1,10 +1,11 @@
-"""The small MNIST classifier behind "classifier FID" and Inception Score, and its shipped weights.
+"""The small classifier behind "classifier FID" and Inception Score, and its shipped weights:
+one trained on MNIST's digits, one on Fashion-MNIST's clothes.
 
 There is no internet here for Inception weights, and Inception features of 28x28 digits say
 little anyway, so FID and IS are computed on this network instead: FID on its 128-d penultimate
 features, IS on its softmax. Its weights ship with the package (trained by
-`scripts/train_mnist_classifier.py`); numbers made with them are comparable with each other,
-not with Inception-based FIDs in papers.
+`scripts/train_mnist_classifier.py [--dataset fashion_mnist]`); numbers made with them are
+comparable with each other, not with Inception-based FIDs in papers.
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ from keras import layers
 from keras_vae.images import as_float_images
 
 IMAGE_SHAPE = (28, 28, 1)
-WEIGHTS_FILE = "mnist_classifier.weights.h5"
+# The shipped classifiers: MNIST's digits and Fashion-MNIST's clothes, one network each.
+WEIGHTS_FILES = {
+    "mnist": "mnist_classifier.weights.h5",
+    "fashion_mnist": "fashion_mnist_classifier.weights.h5",
+}
+WEIGHTS_FILE = WEIGHTS_FILES["mnist"]
 
 
 def build_classifier() -> keras.Model:
@@ -40,9 +46,12 @@ def build_classifier() -> keras.Model:
     return keras.Model(images, logits, name="mnist_classifier")
 
 
-def shipped_weights_path() -> Path:
-    """Returns the path of the weights that ship inside the package."""
-    return Path(str(resources.files("keras_vae") / "assets" / WEIGHTS_FILE))
+def shipped_weights_path(dataset: str = "mnist") -> Path:
+    """Returns the path of the weights that ship inside the package for `dataset` ("mnist" or
+    "fashion_mnist")."""
+    if dataset not in WEIGHTS_FILES:
+        raise ValueError(f"No classifier ships for {dataset!r}; there are {list(WEIGHTS_FILES)}.")
+    return Path(str(resources.files("keras_vae") / "assets" / WEIGHTS_FILES[dataset]))
 
 
 class MNISTClassifier:
@@ -52,12 +61,15 @@ class MNISTClassifier:
     and class accuracy of the same samples, or FIDs against the same real images, read them once.
 
     Args:
-        weights: a `.weights.h5` file; the shipped weights by default.
+        weights: a `.weights.h5` file; the shipped weights for `dataset` by default.
         batch_size: images per forward pass.
+        dataset: whose shipped weights: "mnist" (digits) or "fashion_mnist" (clothes).
     """
 
-    def __init__(self, weights: str | Path | None = None, batch_size: int = 1000) -> None:
-        path = Path(weights) if weights is not None else shipped_weights_path()
+    def __init__(
+        self, weights: str | Path | None = None, batch_size: int = 1000, dataset: str = "mnist"
+    ) -> None:
+        path = Path(weights) if weights is not None else shipped_weights_path(dataset)
         if not path.exists():
             raise FileNotFoundError(
                 f"Classifier weights not found at {path}; reinstall keras-vae or train them "

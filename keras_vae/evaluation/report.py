@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_vae.data.fashion_mnist import is_fashion_mnist_test_set
 from keras_vae.data.mnist import is_mnist_test_set
 from keras_vae.evaluation import likelihood, reconstruction, sample_quality
 from keras_vae.evaluation.bits_per_dim import bits_per_dim, png_bits_per_dim
@@ -47,6 +48,7 @@ class Evaluation:
     negative_elbo_bits_per_dim: float | None = None
     png_bits_per_dim: float | None = None  # PNG files of the images the IWAE bound scored
     psnr: float | None = None  # dB, of the reconstructions at the posterior mean
+    classifier: str | None = None  # whose shipped classifier scored FID / IS: "mnist", ...
 
     def to_json(self, path: Path) -> None:
         """Writes the report as JSON."""
@@ -86,6 +88,8 @@ class Evaluation:
             rows.append(("classifier FID / IS", f"n/a ({self.sample_quality_note})"))
         else:
             samples = f"{self.generated_images} samples, {self.latent_sampler}"
+            if self.classifier not in (None, "mnist"):
+                samples += f"; {self.classifier} classifier"
             rows.append((f"classifier FID ({samples})", f"{self.classifier_fid:.2f}"))
             rows.append(
                 ("classifier IS", f"{self.inception_score:.2f} ± {self.inception_score_std:.2f}")
@@ -112,6 +116,7 @@ def evaluate(
     mnist: bool | None = None,
     latent_sampler: GaussianMixtureSampler | ClassConditionalSampler | None = None,
     labels: np.ndarray | None = None,
+    classifier_dataset: str | None = None,
 ) -> Evaluation:
     """Returns every metric of `model` on `x_test`.
 
@@ -127,13 +132,16 @@ def evaluate(
             decoder means.
         seed: seed of every random draw.
         classifier: the FID/IS network; the shipped MNIST classifier by default.
-        mnist: whether the test images are MNIST digits, the only images the shipped
-            classifier's features describe; classifier FID and IS are skipped, with a note,
-            otherwise. None: MNIST's exact test set (checked by its SHA-256) or not.
+        mnist: whether the test images are MNIST digits, which the shipped MNIST classifier's
+            features describe. None: MNIST's exact test set (checked by its SHA-256) or not.
         latent_sampler: decode the scored samples from this mixture fitted to training codes
             (or one per class, for a conditional model) instead of the prior.
         labels: the test images' labels, for a conditional model: its likelihoods are then of
             x given y, and its samples take the classes in turn.
+        classifier_dataset: which shipped classifier describes the test images, "mnist" or
+            "fashion_mnist" (each classifier's features describe only its own dataset's
+            images); None: as `mnist` says, else Fashion-MNIST's exact test set or not.
+            Without one, classifier FID and IS are skipped with a note.
     """
     labels = model.labelling.read(labels, len(x_test))  # None where the model reads none
     iwae_x = x_test if iwae_images is None else x_test[:iwae_images]
@@ -148,13 +156,21 @@ def evaluate(
     units, _ = likelihood.active_units(model, x_test, labels=labels)
     reference = x_test if fid_reference is None else fid_reference
     note = None
+    if classifier_dataset is None:
+        if is_mnist_test_set(reference) if mnist is None else mnist:
+            classifier_dataset = "mnist"
+        elif is_fashion_mnist_test_set(reference):
+            classifier_dataset = "fashion_mnist"
     if tuple(x_test.shape[1:]) != IMAGE_SHAPE:
-        note = "defined for 28x28x1 MNIST digits only"
-    elif not (is_mnist_test_set(reference) if mnist is None else mnist):
-        note = "MNIST only: the classifier's features say nothing about other images"
+        note = "defined for 28x28x1 MNIST and Fashion-MNIST images only"
+    elif classifier_dataset is None:
+        note = (
+            "MNIST and Fashion-MNIST only: the shipped classifiers' features say nothing "
+            "about other images"
+        )
     fid = score = score_std = accuracy = None
     if note is None:
-        classifier = classifier or MNISTClassifier()
+        classifier = classifier or MNISTClassifier(dataset=classifier_dataset)
         # A conditional model draws every class in equal runs (1,000 each of 10,000 samples).
         sample_labels = model.sample_labels(generated_images)
         samples = sample_images(
@@ -200,5 +216,6 @@ def evaluate(
         conditional=model.conditional,
         class_accuracy=accuracy,
         psnr=reconstruction.psnr(model, x_test, labels=labels),
+        classifier=classifier_dataset if fid is not None else None,
         **(bits or {}),
     )
