@@ -224,6 +224,7 @@ _REGISTRIES = {
             "dataset",
             group="keras_vae.datasets",
             builtins={
+                "emoji": "keras_vae.data.emoji:Emoji",
                 "fashion_mnist": "keras_vae.data.fashion_mnist:FashionMnist",
                 "idx": "keras_vae.data.formats:IdxDirectory",
                 "image_folder": "keras_vae.data.image_folder:ImageFolder",

@@ -27,10 +27,11 @@ register_dataset = _DATASETS.register
 get_dataset = _DATASETS.get
 list_datasets = _DATASETS.names
 
-# The built-ins a path is matched against, most specific first: a shard directory or an IDX
-# directory may also hold image files; any other directory is read as a folder of images, any
-# other file as an .npz (each names what it finds instead, where that fails).
-DETECTION_ORDER = ("shards", "idx", "image_folder", "npz")
+# The built-ins a path is matched against, most specific first: a shard directory, an IDX
+# directory or a directory of emoji tarballs may also hold image files; any other directory is
+# read as a folder of images, any other file as an .npz (each names what it finds instead, where
+# that fails).
+DETECTION_ORDER = ("shards", "idx", "emoji", "image_folder", "npz")
 # The command-line flag of each option the built-in datasets take.
 OPTION_FLAGS = {
     "image_size": "--image-size",

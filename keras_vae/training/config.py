@@ -164,16 +164,16 @@ class TrainingConfig:
     image_size: tuple[int, ...] | None = _field(
         None,
         help="Image folders: scale each image to cover SIZE or HEIGHT,WIDTH and centre-crop it "
-        "(needed where the images differ in size).",
+        "(needed where the images differ in size). Emoji: average them down to SIZE (32, ...).",
     )
     test_split: float | None = _field(
         None,
         help="Image folders without train/ and test/: hold out this fraction (below 1) or "
-        "number of the images as the test set [0.1].",
+        "number of the images as the test set [0.1]. Emoji: this fraction of the emoji.",
         min=0,
         min_open=True,
     )
-    split_seed: int = _field(0, help="Image folders: seed of the --test-split draw.")
+    split_seed: int = _field(0, help="Image folders, emoji: seed of the --test-split draw.")
     skip_bad_images: bool = _field(
         False,
         help="Image folders: leave out files that are not readable images (truncated, damaged), "
