@@ -14,6 +14,7 @@ __all__ = [
     "VAE",
     "DataParallel",
     "HierarchicalVAE",
+    "SemiSupervisedVAE",
     "__version__",
     "architectures",
     "build_vae",
@@ -52,6 +53,7 @@ __getattr__, __dir__ = lazy_imports.lazy_exports(
         "VAE": ".models.vae",
         "DataParallel": ".training.distribution",
         "HierarchicalVAE": ".models.hierarchical",
+        "SemiSupervisedVAE": ".models.semi_supervised",
         "build_vae": ".models.build",
         "data_parallel": ".training.distribution",
         "get_architecture": ".architectures.registry",
@@ -112,6 +114,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
     from keras_vae.losses import get_loss, list_losses, register_loss
     from keras_vae.models.build import build_vae
     from keras_vae.models.hierarchical import HierarchicalVAE
+    from keras_vae.models.semi_supervised import SemiSupervisedVAE
     from keras_vae.models.vae import VAE
     from keras_vae.objectives import get_objective, list_objectives, register_objective
     from keras_vae.priors import get_prior, list_priors, register_prior

@@ -50,6 +50,12 @@ def test_the_learned_prior_objective_hierarchy_and_conditional_cases_are_there()
     assert "iwae" in EXPECTED["cases"]["iwae"]  # the objective's bound is among the terms
 
 
+def test_the_semi_supervised_case_is_there_with_unknown_labels(arrays):
+    assert "semi_supervised" in EXPECTED["cases"]
+    assert {"classification", "error", "label"} <= set(EXPECTED["cases"]["semi_supervised"])
+    assert -1 in arrays["semi_supervised_labels"] and arrays["semi_supervised_labels"].max() >= 0
+
+
 def test_the_likelihoods_over_8_bit_values_are_there():
     cases = {"conv_mixture", "resnet_logistic", "dense_discretized_gaussian"}
     assert cases <= set(EXPECTED["cases"])

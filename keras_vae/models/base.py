@@ -27,8 +27,12 @@ class VAEBase(VAETrainer, keras.Model):
     _fitting = False  # within fit(), whose validation images are checked once, up front
 
     def _track_metrics(self, *networks: keras.Model) -> None:
-        """Makes the epoch means the logs report: `loss`, each loss term's metrics, the
-        objective's bound, the networks' regularisers, and `objective` where it differs."""
+        """Makes the epoch means the logs report (`_metric_names`)."""
+        self._epoch_means = EpochMeans(self._metric_names(*networks))
+
+    def _metric_names(self, *networks: keras.Model) -> list[str]:
+        """Returns what the logs report: `loss`, each loss term's metrics, the objective's
+        bound, the networks' regularisers, and `objective` where it differs."""
         names = ["loss"]
         for term in self.loss_terms:
             names += [term.name, *term.reported]
@@ -40,7 +44,7 @@ class VAEBase(VAETrainer, keras.Model):
             names.append(REGULARIZATION)
         if REGULARIZATION in names or any(term.changes_objective for term in self.loss_terms):
             names.append("objective")
-        self._epoch_means = EpochMeans(names)
+        return names
 
     @property
     def metrics(self) -> list[keras.metrics.Metric]:

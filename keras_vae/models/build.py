@@ -10,7 +10,7 @@ from keras_vae.architectures import get_architecture
 from keras_vae.losses import Likelihood, LossTerm
 from keras_vae.models.checks import resolve_loss_terms
 from keras_vae.models.hierarchical import HierarchicalNetworks, HierarchicalVAE
-from keras_vae.models.labels import labelling
+from keras_vae.models.labels import PartialLabels, labelling
 from keras_vae.models.vae import DEFAULT_LOSSES, VAE
 from keras_vae.objectives import Objective
 from keras_vae.priors import Prior
@@ -27,6 +27,8 @@ def build_vae(
     prior: str | Prior = "standard_normal",
     objective: str | Objective | None = None,
     num_classes: int | None = None,
+    semi_supervised: bool = False,
+    classification_weight: float = 0.1,
     **kwargs: Any,
 ) -> VAE:
     """Builds a VAE from a registered architecture and loss terms.
@@ -42,6 +44,10 @@ def build_vae(
             encoder for the images plus one channel per class (holding 1 / (H W) for an
             encoder that flattens them), its decoder for z plus the one-hot label
             (`keras_vae.models.conditioning`).
+        semi_supervised: build M2 instead (`keras_vae.models.semi_supervised`): that
+            conditional VAE of `num_classes` with a classifier q(y | x), the architecture's
+            encoder with `num_classes` outputs; labels may then be -1 (unknown).
+        classification_weight: M2's alpha, the weight of its classification loss.
         **kwargs: the architecture's own keyword arguments (e.g. `hidden_units` for `dense`);
             `output_channels` is set from the likelihood where it needs more parameters per
             pixel than the images have channels (the discretised ones).
@@ -55,14 +61,20 @@ def build_vae(
     terms = resolve_loss_terms(DEFAULT_LOSSES if losses is None else losses)
     factory = get_architecture(architecture)
     kwargs = {**_output_channels(factory, architecture, input_shape, terms), **kwargs}
-    networks, for_labels = labelling(num_classes).networks(
-        factory, input_shape, latent_dim, **kwargs
-    )
+    if semi_supervised and num_classes is None:
+        raise ValueError("A semi-supervised VAE needs num_classes, the classes of its labels.")
+    labels = PartialLabels(int(num_classes)) if semi_supervised else labelling(num_classes)
+    networks, for_labels = labels.networks(factory, input_shape, latent_dim, **kwargs)
     if isinstance(networks, HierarchicalNetworks):
         model, networks = HierarchicalVAE, vars(networks)
     else:
         encoder, decoder = networks
         model, networks = VAE, {"encoder": encoder, "decoder": decoder, **for_labels}
+    extra = {}
+    if semi_supervised:
+        from keras_vae.models.semi_supervised import SemiSupervisedVAE
+
+        model, extra = SemiSupervisedVAE, {"classification_weight": classification_weight}
     return model(
         **networks,
         losses=terms,
@@ -71,6 +83,7 @@ def build_vae(
         prior=prior,
         objective=objective,
         num_classes=num_classes,
+        **extra,
     )
 
 

@@ -42,6 +42,16 @@ def conditional_networks(
     return encoder, decoder
 
 
+def classifier_network(
+    factory: Callable, input_shape: Sequence[int], num_classes: int, **kwargs
+) -> keras.Model:
+    """Returns a classifier q(y | x) for a semi-supervised model: the architecture's encoder of
+    `input_shape` images with `num_classes` outputs, the first of which (its means' layer) are
+    read as logits."""
+    encoder = factory(tuple(input_shape), num_classes, **kwargs)[0]
+    return keras.Model(encoder.inputs, encoder.outputs[0], name="classifier")
+
+
 def label_scale(encoder: keras.Model) -> float:
     """Returns the value a conditional encoder's label planes hold: 1 / (H W) where the encoder
     flattens its images before anything else reads them, else 1 (see the module docstring)."""

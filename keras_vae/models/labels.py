@@ -1,7 +1,8 @@
 """How a model uses labels, asked in one place: `model.labelling`.
 
-A model reads no labels (`NoLabels`) or one class per image (`ClassLabels`, the conditional
-VAE); semi-supervised training, labels for some images, is the next regime. Plots, the explorer,
+A model reads no labels (`NoLabels`), one class per image (`ClassLabels`, the conditional
+VAE), or a class for some images and `UNLABELLED` (-1) for the rest (`PartialLabels`, the
+semi-supervised M2 model, which infers the missing ones). Plots, the explorer,
 export, the command line and evaluation ask the model's labelling what to pass and what to say
 instead of branching on `model.conditional`: each question has an answer for every regime (for
 `NoLabels`, mostly "none"), so a caller passes the answer on unchanged.
@@ -16,12 +17,15 @@ import numpy as np
 
 from keras_vae.models.conditioning import (
     check_labels,
+    classifier_network,
     condition_codes,
     condition_images,
     conditional_networks,
     label_scale,
     one_hot_labels,
 )
+
+UNLABELLED = -1  # the label of an image whose class is not known (semi-supervised models)
 
 
 class NoLabels:
@@ -254,6 +258,63 @@ class ClassLabels:
 
     def describe(self) -> str:
         return f"one class per image, 0 to {self.num_classes - 1}"
+
+
+@dataclass(frozen=True)
+class PartialLabels(ClassLabels):
+    """A semi-supervised model (M2): a class for some images and `UNLABELLED` (-1) for the
+    others, whose class its classifier q(y | x) infers; the networks read a class as a
+    conditional model's do, and a classifier of the images stands beside them."""
+
+    def read(self, labels: Any, count: int) -> np.ndarray:
+        """Returns the labels of `count` images as an int array, -1 where unknown (all of
+        them for None)."""
+        if labels is None:
+            return np.full(count, UNLABELLED)
+        labels = np.asarray(labels)
+        if labels.ndim == 1 and np.issubdtype(labels.dtype, np.integer):
+            unknown = labels == UNLABELLED
+            known = check_labels(np.where(unknown, 0, labels), count, self.num_classes)
+            return np.where(unknown, UNLABELLED, known)
+        return check_labels(labels, count, self.num_classes)
+
+    def one_hot(self, labels: Any) -> Any:
+        """Returns one-hot rows of the labels, all zeros where a label is -1; None for None."""
+        if labels is None:
+            return None
+        return known_one_hot(labels, self.num_classes)
+
+    def check_fit(self, x: Any, y: Any) -> None:
+        """Raises a ValueError for labels that are not classes or -1, or too many or few."""
+        if hasattr(x, "__len__") and hasattr(x, "shape"):
+            self.read(y, len(x))
+
+    def networks(self, factory, input_shape, latent_dim: int, **kwargs) -> tuple[Any, dict]:
+        """Returns a conditional model's encoder and decoder, and beside its `label_scale` the
+        classifier q(y | x): the architecture's encoder for the images, its first output read
+        as the classes' logits (`conditioning.classifier_network`)."""
+        networks, extra = super().networks(factory, input_shape, latent_dim, **kwargs)
+        classifier = classifier_network(factory, input_shape, self.num_classes, **kwargs)
+        return networks, {**extra, "classifier": classifier}
+
+    def describe(self) -> str:
+        return (
+            f"one class per image, 0 to {self.num_classes - 1}, or -1 where unknown "
+            "(semi-supervised)"
+        )
+
+
+def known_one_hot(labels: Any, num_classes: int) -> Any:
+    """Returns float32 (batch, num_classes) one-hot rows of int labels (batch,), a row of zeros
+    where a label is `UNLABELLED`; one-hot rows (batch, num_classes) are returned as floats."""
+    from keras import ops
+
+    labels = ops.convert_to_tensor(labels)
+    if len(labels.shape) == 2:
+        return ops.cast(labels, "float32")
+    # An equality test, not ops.one_hot: PyTorch's refuses -1 where JAX's gives zeros.
+    classes = ops.arange(num_classes, dtype="int32")
+    return ops.cast(ops.equal(ops.cast(labels, "int32")[:, None], classes[None, :]), "float32")
 
 
 def labelling(num_classes: int | None) -> NoLabels | ClassLabels:
