@@ -135,6 +135,8 @@ def train(
         label = f"{split} -ELBO" if name == "loss" else f"{split} {name}"
         if name == "bits_per_dim":
             click.echo(f"{split + ' -ELBO bits/dim':<20} {value:.3f}")
+        elif name == "error":  # a semi-supervised model's classification error
+            click.echo(f"{split + ' error':<20} {value:.2%}")
         else:
             click.echo(f"{label:<20} {value:.2f} nats")
     if result.best_epoch is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +33,10 @@ class BatchOrder:
         part: (index, count): only the index-th of `count` contiguous, equal parts of every
             batch, for one of `count` processes that each feed their own devices.
         replicas: how many replicas share every batch in a data-parallel run.
+        labelled: for a semi-supervised run, the indices of the labelled images: every batch
+            then holds `labelled_per_batch` of them, drawn in turn from a shuffle of them, and
+            the rest from a shuffle of the others (an epoch has as many batches as without).
+        labelled_per_batch: see `labelled`.
     """
 
     images: int
@@ -39,6 +44,8 @@ class BatchOrder:
     seed: int = 0
     part: tuple[int, int] = (0, 1)
     replicas: int = 1
+    labelled: Any = None
+    labelled_per_batch: int = 1
 
     def __post_init__(self):
         if self.replicas < 1 or self.replicas % self.part[1] or self.batch_size % self.replicas:
@@ -48,6 +55,11 @@ class BatchOrder:
             )
         if self.images == 0:
             raise ValueError("The dataset has no images; check the file or --limit.")
+        if self.labelled is not None and not 1 <= self.labelled_per_batch <= self.batch_size:
+            raise ValueError(
+                f"--labelled-per-batch {self.labelled_per_batch} must lie between 1 and the "
+                f"batch size, {self.batch_size}."
+            )
 
     @property
     def steps(self) -> int:
@@ -60,8 +72,25 @@ class BatchOrder:
         return self.images - self.images % self.batch_size % self.replicas
 
     def order(self, epoch: int) -> np.ndarray:
-        """Returns the permutation of image indices used in `epoch`."""
-        return np.random.default_rng([self.seed, epoch]).permutation(self.images)
+        """Returns the image indices used in `epoch`, batch after batch: a permutation, or for
+        a semi-supervised run each batch's labelled images and then its others."""
+        rng = np.random.default_rng([self.seed, epoch])
+        if self.labelled is None:
+            return rng.permutation(self.images)
+        labelled = np.asarray(self.labelled, dtype="int64")
+        others = np.setdiff1d(np.arange(self.images), labelled)
+        sizes = np.full(self.steps, self.batch_size)
+        sizes[-1] = self.images_per_epoch - self.batch_size * (self.steps - 1)
+        taken = np.minimum(sizes, self.labelled_per_batch if len(others) else sizes)
+        labelled_stream = _shuffles(rng, labelled, int(taken.sum()))
+        other_stream = _shuffles(rng, others, int((sizes - taken).sum()))
+        ends_l, ends_o = np.cumsum(taken), np.cumsum(sizes - taken)
+        return np.concatenate([
+            part
+            for i in range(self.steps)
+            for part in (labelled_stream[ends_l[i] - taken[i] : ends_l[i]],
+                         other_stream[ends_o[i] - (sizes[i] - taken[i]) : ends_o[i]])
+        ])  # fmt: skip
 
     def batch(self, order: np.ndarray, index: int) -> np.ndarray:
         """Returns the sorted indices of batch `index` of an epoch in `order` (this process's
@@ -75,3 +104,11 @@ class BatchOrder:
         # very batch one process would have taken.
         chosen = np.sort(order[start:stop])
         return np.array_split(chosen, self.part[1])[self.part[0]]
+
+
+def _shuffles(rng: np.random.Generator, indices: np.ndarray, count: int) -> np.ndarray:
+    """Returns `count` of `indices`: shuffles of them one after another, cut to `count`."""
+    if count == 0:
+        return indices[:0]
+    rounds = math.ceil(count / len(indices))
+    return np.concatenate([rng.permutation(indices) for _ in range(rounds)])[:count]

@@ -33,6 +33,8 @@ class ImageBatches(keras.utils.PyDataset):
             equal, non-empty part, as an empty one would make its mean loss NaN and an uneven
             split would weigh its images differently.
         labels: (N,) labels of the images, batched beside them (a conditional VAE's).
+        labelled, labelled_per_batch: for a semi-supervised run, the labelled images' indices
+            and how many of them each batch holds (`BatchOrder`).
     """
 
     def __init__(
@@ -45,10 +47,12 @@ class ImageBatches(keras.utils.PyDataset):
         part: tuple[int, int] = (0, 1),
         replicas: int = 1,
         labels: np.ndarray | None = None,
+        labelled: np.ndarray | None = None,
+        labelled_per_batch: int = 1,
     ):
         super().__init__(workers=workers, max_queue_size=8)
         self.batch_order = BatchOrder(len(images), int(batch_size), int(seed), tuple(part),
-                                      int(replicas))  # fmt: skip
+                                      int(replicas), labelled, int(labelled_per_batch))  # fmt: skip
         self.part = self.batch_order.part
         self.replicas = self.batch_order.replicas
         self.images = images

@@ -115,6 +115,26 @@ class TrainingConfig:
         help="Condition the model on the dataset's labels (a conditional VAE; the data must "
         "have y_train and y_test).",
     )
+    labelled: int | None = _field(
+        None,
+        help="Semi-supervised (M2, Kingma et al. 2014): keep the labels of this many training "
+        "images, the same number of each class, drawn with --labelled-seed; the rest train "
+        "unlabelled (the data must have labels).",
+        min=1,
+    )
+    labelled_seed: int = _field(0, help="--labelled: seed of the labelled images' draw.")
+    labelled_per_batch: int | None = _field(
+        None,
+        help="--labelled: labelled images in every batch [their share of the training set, "
+        "at least 1, as in the paper's code].",
+        min=1,
+    )
+    classification_weight: float = _field(
+        0.1,
+        help="--labelled: alpha, the weight of the labelled images' mean cross-entropy (the "
+        "paper's 0.1).",
+        min=0,
+    )
     objective: str = _field(
         "elbo",
         help="A registered objective: elbo; iwae (the k-draw bound, Burda et al.). Or a loss "

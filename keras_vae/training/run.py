@@ -14,6 +14,7 @@ from keras_vae.atomic_files import save_atomically
 from keras_vae.backend import Replicas
 from keras_vae.data import ImageBatches, ShardedImages, steps_per_epoch
 from keras_vae.data.batch_order import BatchOrder
+from keras_vae.data.labelled_subset import keep_balanced_labels, labelled_per_batch
 from keras_vae.data.streaming import FolderImages, stream_batches
 from keras_vae.framework_isolation import set_random_seed
 from keras_vae.images import check_images
@@ -106,6 +107,7 @@ def _train(
             # of each batch; within a process, Keras splits it between the devices.
             part=(replicas.process_index, replicas.process_count),
             replicas=replicas.count,
+            **_labelled_mixing(config, y_train),
         )
         batches = _batches(config, x_train, y_train, order, initial_epoch)
         streamed = isinstance(x_train, FolderImages)
@@ -200,7 +202,16 @@ def _training_data(config: TrainingConfig, replicas: Replicas) -> tuple[tuple, t
     unless the model is conditional."""
     data = config.data_source().load()
     (x_train, y_train), (x_validation, y_validation) = data.train, data.validation
-    y_train, _ = labels_of_run(config.conditional, y_train, data.test[1])
+    if config.labelled is not None:
+        if config.conditional:
+            raise ValueError(
+                "--labelled trains M2, which conditions on the labels itself; drop --conditional."
+            )
+        y_train = keep_balanced_labels(y_train, config.labelled, config.labelled_seed)
+        if data.test[1] is None:
+            raise ValueError("--labelled needs the test images' labels too (y_test).")
+    else:
+        y_train, _ = labels_of_run(config.conditional, y_train, data.test[1])
     if len(x_train) < config.batch_size:
         raise ValueError(
             f"batch_size {config.batch_size} is larger than the {len(x_train)} training images; "
@@ -259,7 +270,21 @@ def _batches(config: TrainingConfig, x_train, y_train, order: BatchOrder, initia
         workers=2 if isinstance(x_train, ShardedImages) else 1,
         part=order.part,
         replicas=order.replicas,
+        labelled=order.labelled,
+        labelled_per_batch=order.labelled_per_batch,
     )
+
+
+def _labelled_mixing(config: TrainingConfig, y_train) -> dict:
+    """Returns what `BatchOrder` takes to put labelled images in every batch of a
+    semi-supervised run (nothing for any other run)."""
+    if config.labelled is None:
+        return {}
+    labelled = np.flatnonzero(np.asarray(y_train) >= 0)
+    per_batch = config.labelled_per_batch or labelled_per_batch(
+        len(labelled), len(y_train), config.batch_size
+    )
+    return {"labelled": labelled, "labelled_per_batch": per_batch}
 
 
 def _divergence_message(stopped_at: dict, config: TrainingConfig, run: RunDirectory) -> str:

@@ -36,7 +36,7 @@ def build_model(
             reads it).
         num_classes: the labels' classes, for a conditional model (`config.conditional`).
     """
-    labels = labelling_of_run(config.conditional, num_classes)
+    labels = labelling_of_run(config.conditional or config.labelled is not None, num_classes)
     components = run_components(config)
     settings = component_settings(config)
     likelihood = components["likelihood"][1]
@@ -60,6 +60,11 @@ def build_model(
         prior=build_component(config, "prior", components, settings, seed=config.seed),
         objective=build_component(config, "objective", components, settings),
         num_classes=labels.num_classes,
+        **(
+            {"semi_supervised": True, "classification_weight": config.classification_weight}
+            if config.labelled is not None
+            else {}
+        ),
         **{**config.architecture_kwargs(), **settings.get("architecture", {})},
     )
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))

@@ -1,0 +1,100 @@
+"""`train --labelled N`: a balanced, seeded labelled subset, batches that each hold labelled
+images, and M2 trained from the command line; bad requests get errors naming the fix."""
+
+import csv
+
+import keras
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from keras_vae.cli import main
+from keras_vae.data.batch_order import BatchOrder
+from keras_vae.data.labelled_subset import keep_balanced_labels, labelled_per_batch
+from keras_vae.models.semi_supervised import SemiSupervisedVAE
+from tests.helpers import write_labelled_npz, write_strokes_npz
+
+
+def test_the_labelled_subset_is_balanced_and_seeded():
+    y = np.random.default_rng(0).integers(0, 10, 5000)
+    kept = keep_balanced_labels(y, 100, seed=3)
+    labelled = kept >= 0
+    assert labelled.sum() == 100 and np.all(kept[labelled] == y[labelled])
+    assert np.bincount(kept[labelled], minlength=10).tolist() == [10] * 10
+    assert np.all(kept[~labelled] == -1)
+    np.testing.assert_array_equal(keep_balanced_labels(y, 100, seed=3), kept)
+    assert not np.array_equal(keep_balanced_labels(y, 100, seed=4), kept)
+    uneven = keep_balanced_labels(y, 23, seed=0)
+    assert np.bincount(uneven[uneven >= 0], minlength=10).tolist() == [3, 3, 3] + [2] * 7
+
+
+def test_bad_labelled_requests_say_what_to_pass():
+    y = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2])
+    with pytest.raises(ValueError, match="is more than the 9 training images"):
+        keep_balanced_labels(y, 10)
+    with pytest.raises(ValueError, match="fewer labels than the 3 classes"):
+        keep_balanced_labels(y, 2)
+    with pytest.raises(ValueError, match="class 1, which has only 2"):
+        keep_balanced_labels(y, 9)
+    with pytest.raises(ValueError, match="needs the dataset's labels"):
+        keep_balanced_labels(None, 5)
+
+
+def test_every_batch_holds_its_labelled_images():
+    labelled = np.array([3, 50, 77, 120, 199])
+    order = BatchOrder(205, 20, seed=1, labelled=labelled, labelled_per_batch=2)
+    for epoch in (0, 1):
+        seen = []
+        indices = order.order(epoch)
+        assert len(indices) == order.images_per_epoch == 205 and order.steps == 11
+        for index in range(order.steps):
+            batch = order.batch(indices, index)
+            assert np.isin(batch, labelled).sum() == 2
+            seen += batch[np.isin(batch, labelled)].tolist()
+        np.testing.assert_array_equal(order.order(epoch), indices)  # (seed, epoch) decide it
+        # Drawn in turn from shuffles of them: 22 draws, each labelled image 4 or 5 times.
+        assert sorted(np.bincount(seen, minlength=200)[labelled]) == [4, 4, 4, 5, 5]
+    halves = BatchOrder(205, 20, seed=1, part=(1, 2), replicas=2, labelled=labelled,
+                        labelled_per_batch=2)  # fmt: skip
+    first = order.batch(order.order(0), 0)
+    np.testing.assert_array_equal(halves.batch(halves.order(0), 0), np.array_split(first, 2)[1])
+    assert labelled_per_batch(100, 50_000, 100) == 1 and labelled_per_batch(1000, 50_000, 100) == 2
+
+
+def test_train_labelled_trains_m2_from_the_cli(tmp_path):
+    data = write_labelled_npz(tmp_path / "bars.npz", n_train=600, n_test=200)
+    out = tmp_path / "m2"
+    result = CliRunner().invoke(
+        main,
+        ["train", "--data", str(data), "--labelled", "8", "--classification-weight", "10",
+         "--latent-dim", "4", "--hidden-units", "64", "--batch-size", "50",
+         "--learning-rate", "3e-3", "--epochs", "6", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "test error" in result.output
+    model = keras.models.load_model(out / "model.keras")
+    assert isinstance(model, SemiSupervisedVAE) and model.classification_weight == 10
+    errors = [float(row["val_error"]) for row in csv.DictReader((out / "log.csv").open())]
+    assert errors[-1] < 0.2 < errors[0] + 0.2, errors  # chance: 0.75
+
+
+@pytest.mark.parametrize(
+    ("data", "flags", "message"),
+    [
+        ("bars", ["--labelled", "1000"], "is more than the 60 training images"),
+        ("bars", ["--labelled", "2"], "fewer labels than the 4 classes"),
+        ("strokes", ["--labelled", "10"], "needs the dataset's labels"),
+        ("bars", ["--labelled", "8", "--conditional"], "drop --conditional"),
+        ("bars", ["--labelled", "8", "--labelled-per-batch", "30"], "between 1 and the batch"),
+    ],
+)
+def test_bad_labelled_runs_are_refused_before_any_file(tmp_path, data, flags, message):
+    path = (write_labelled_npz(tmp_path / "d.npz", 60, 20) if data == "bars"
+            else write_strokes_npz(tmp_path / "d.npz", 60, 20))  # fmt: skip
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        main, ["train", "--data", str(path), "--batch-size", "20", "--epochs", "1",
+               "--out", str(out), *flags],
+    )  # fmt: skip
+    assert result.exit_code != 0 and message in result.output, result.output
+    assert not (out / "model.keras").exists()
