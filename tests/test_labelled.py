@@ -66,7 +66,8 @@ def test_train_labelled_trains_m2_from_the_cli(tmp_path):
     out = tmp_path / "m2"
     result = CliRunner().invoke(
         main,
-        ["train", "--data", str(data), "--labelled", "8", "--classification-weight", "10",
+        ["train", "--data", str(data), "--labelled", "20", "--labelled-per-batch", "4",
+         "--classification-weight", "10",
          "--latent-dim", "4", "--hidden-units", "64", "--batch-size", "50",
          "--learning-rate", "3e-3", "--epochs", "6", "--out", str(out)],
     )  # fmt: skip
