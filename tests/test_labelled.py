@@ -1,7 +1,10 @@
 """`train --labelled N`: a balanced, seeded labelled subset, batches that each hold labelled
-images, and M2 trained from the command line; bad requests get errors naming the fix."""
+images, and M2 trained from the command line; bad requests get errors naming the fix. Then the
+trained M2 from the other commands: evaluate's classification error, classify's probabilities,
+generate --label, and the explorer's plane coloured by predicted class."""
 
 import csv
+import json
 
 import keras
 import numpy as np
@@ -12,7 +15,7 @@ from keras_vae.cli import main
 from keras_vae.data.batch_order import BatchOrder
 from keras_vae.data.labelled_subset import keep_balanced_labels, labelled_per_batch
 from keras_vae.models.semi_supervised import SemiSupervisedVAE
-from tests.helpers import write_labelled_npz, write_strokes_npz
+from tests.helpers import to_numpy, write_labelled_npz, write_strokes_npz
 
 
 def test_the_labelled_subset_is_balanced_and_seeded():
@@ -61,7 +64,10 @@ def test_every_batch_holds_its_labelled_images():
     assert labelled_per_batch(100, 50_000, 100) == 1 and labelled_per_batch(1000, 50_000, 100) == 2
 
 
-def test_train_labelled_trains_m2_from_the_cli(tmp_path):
+@pytest.fixture(scope="module")
+def m2_run(tmp_path_factory):
+    """A run of M2 trained from the CLI on labelled bars (20 labels of 600), and its output."""
+    tmp_path = tmp_path_factory.mktemp("m2")
     data = write_labelled_npz(tmp_path / "bars.npz", n_train=600, n_test=200)
     out = tmp_path / "m2"
     result = CliRunner().invoke(
@@ -71,6 +77,11 @@ def test_train_labelled_trains_m2_from_the_cli(tmp_path):
          "--latent-dim", "4", "--hidden-units", "64", "--batch-size", "50",
          "--learning-rate", "3e-3", "--epochs", "6", "--out", str(out)],
     )  # fmt: skip
+    return out, data, result
+
+
+def test_train_labelled_trains_m2_from_the_cli(m2_run):
+    out, _, result = m2_run
     assert result.exit_code == 0, result.output
     assert "test error" in result.output
     model = keras.models.load_model(out / "model.keras")
@@ -99,3 +110,66 @@ def test_bad_labelled_runs_are_refused_before_any_file(tmp_path, data, flags, me
     )  # fmt: skip
     assert result.exit_code != 0 and message in result.output, result.output
     assert not (out / "model.keras").exists()
+
+
+def test_evaluate_and_classify_report_the_classifier_s_error(m2_run, tmp_path):
+    out, data, _ = m2_run
+    report_file = tmp_path / "e.json"
+    result = CliRunner().invoke(
+        main, ["evaluate", str(out), "--k", "4", "--generated", "20", "--json", str(report_file)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(report_file.read_text())
+    assert report["conditional"] is False  # M2's likelihoods are of x, y summed out
+    assert "classification error" in result.output and "(of x given y)" not in result.output
+    classes = tmp_path / "classes.csv"
+    result = CliRunner().invoke(main, ["classify", str(out), "--out", str(classes)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(classes.open()))
+    probabilities = np.array([[float(row[f"p_{k}"]) for k in range(4)] for row in rows])
+    labels = np.array([int(row["label"]) for row in rows])
+    predicted = np.array([int(row["predicted"]) for row in rows])
+    assert len(rows) == 200 and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    np.testing.assert_array_equal(predicted, probabilities.argmax(axis=1))
+    error = np.mean(predicted != labels)
+    assert report["classification_error"] == pytest.approx(error) and error < 0.2
+    assert f"error {error:.2%}" in result.output
+
+
+def test_generate_label_draws_that_class(m2_run, tmp_path):
+    out, _, _ = m2_run
+    samples = tmp_path / "s.npz"
+    result = CliRunner().invoke(
+        main, ["generate", str(out), "--label", "2", "-n", "40", "--out", str(tmp_path / "g.png"),
+               "--npz", str(samples)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with np.load(samples) as drawn:
+        rows = drawn["x"][..., 0].mean(axis=(0, 2))
+    # Class k's horizontal bar spans rows 4 + 5k .. 6 + 5k (`labelled_bars`): for 2, 14 .. 16.
+    assert sorted(np.argsort(rows)[-3:].tolist()) == [14, 15, 16], rows.round(2)
+
+
+def test_the_explorer_colours_the_plane_by_predicted_class(m2_run):
+    from keras_vae.explorer.latent_space import LatentSpace
+
+    out, data, _ = m2_run
+    model = keras.models.load_model(out / "model.keras")
+    with np.load(data) as arrays:
+        images = arrays["x_test"][:50].astype("float32") / 255
+    scatter = LatentSpace(model, images).scatter()
+    predicted = to_numpy(model.classify(images)).argmax(axis=1)
+    assert scatter["coloured_by"] == "predicted class"
+    assert scatter["labels"] == predicted.tolist()
+
+
+def test_classify_needs_a_semi_supervised_model(tmp_path):
+    data = write_labelled_npz(tmp_path / "d.npz", 60, 20)
+    out = tmp_path / "vae"
+    result = CliRunner().invoke(
+        main, ["train", "--data", str(data), "--batch-size", "20", "--epochs", "1",
+               "--hidden-units", "8", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["classify", str(out)])
+    assert result.exit_code != 0 and "train --labelled N" in result.output

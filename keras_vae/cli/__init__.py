@@ -13,7 +13,7 @@ import keras_vae
 from keras_vae.cli.backend import ready_backend
 from keras_vae.cli.errors import BadInput, Diverged
 from keras_vae.cli.images import generate, interpolate, plot, reconstruct
-from keras_vae.cli.scoring import evaluate, score
+from keras_vae.cli.scoring import classify, evaluate, score
 from keras_vae.cli.serving import explore, export_command
 from keras_vae.cli.training import train
 
@@ -57,6 +57,6 @@ def list_registered(with_options: bool) -> None:
                 click.echo(f"    {option.describe()}")
 
 
-for command in (train, generate, reconstruct, interpolate, plot, evaluate, score, export_command,
-                explore):  # fmt: skip
+for command in (train, generate, reconstruct, interpolate, plot, evaluate, score, classify,
+                export_command, explore):  # fmt: skip
     main.add_command(command)

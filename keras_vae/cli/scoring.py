@@ -1,5 +1,5 @@
-"""The commands that score a model: `evaluate` (the test set's likelihoods, FID, IS) and
-`score` (each image's anomaly score)."""
+"""The commands that score a model: `evaluate` (the test set's likelihoods, FID, IS), `score`
+(each image's anomaly score) and `classify` (a semi-supervised model's class probabilities)."""
 
 from __future__ import annotations
 
@@ -181,3 +181,43 @@ def score(
 
         plot_roc_curves(curves, output_file(roc), title=f"labels {labels} against the rest")
         click.echo(f"wrote {roc}")
+
+
+@click.command(cls=KerasCommand)
+@MODEL
+@click.option(
+    "--out",
+    default="classes.csv",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="The CSV to write: one row per image (index, label, predicted class, q(y|x) of each).",
+)
+@data_options
+def classify(model: Path, out: Path, data: Path | None, binarize: str) -> None:
+    """Label every test image with a semi-supervised model's classifier q(y | x).
+
+    \b
+    Example: keras-vae classify runs/m2-mnist --out classes.csv
+    """
+    import csv
+
+    from keras_vae.evaluation.classification import class_probabilities
+
+    vae = load_model(model)
+    test = load_held_out_images(model, vae, data, binarize)
+    with user_errors():
+        probabilities = class_probabilities(vae, test.images)
+    predicted = probabilities.argmax(axis=1)
+    labels = None if test.labels is None else np.asarray(test.labels).astype(int)
+    with output_file(out).open("w", newline="") as file:
+        writer = csv.writer(file)
+        classes = [f"p_{k}" for k in range(probabilities.shape[1])]
+        writer.writerow(["index", "label", "predicted", *classes])
+        for index, row in enumerate(probabilities):
+            label = "" if labels is None else labels[index]
+            writer.writerow([index, label, predicted[index], *(f"{p:.6g}" for p in row)])
+    summary = f"classified {len(predicted)} images; wrote {out}"
+    if labels is not None:
+        known = labels >= 0
+        summary += f"; error {np.mean(predicted[known] != labels[known]):.2%} on the labelled"
+    click.echo(summary)

@@ -14,6 +14,7 @@ from keras_vae.data.fashion_mnist import is_fashion_mnist_test_set
 from keras_vae.data.mnist import is_mnist_test_set
 from keras_vae.evaluation import likelihood, reconstruction, sample_quality
 from keras_vae.evaluation.bits_per_dim import bits_per_dim, png_bits_per_dim
+from keras_vae.evaluation.classification import classification_error
 from keras_vae.evaluation.classifier import IMAGE_SHAPE, MNISTClassifier
 from keras_vae.gmm_sampler import ClassConditionalSampler, GaussianMixtureSampler
 from keras_vae.inference import sample_images
@@ -49,6 +50,8 @@ class Evaluation:
     png_bits_per_dim: float | None = None  # PNG files of the images the IWAE bound scored
     psnr: float | None = None  # dB, of the reconstructions at the posterior mean
     classifier: str | None = None  # whose shipped classifier scored FID / IS: "mnist", ...
+    # A semi-supervised model's: the share of labelled test images its q(y | x) gets wrong
+    classification_error: float | None = None
 
     def to_json(self, path: Path) -> None:
         """Writes the report as JSON."""
@@ -78,6 +81,8 @@ class Evaluation:
             rows.append(("  the model (IWAE)", than_png))
         if self.psnr is not None:
             rows.append(("reconstruction PSNR", f"{self.psnr:.2f} dB"))
+        if self.classification_error is not None:
+            rows.append(("classification error", f"{self.classification_error:.2%}"))
         rows.append(("active units (>0.01)", f"{self.active_units} of {self.latent_dim}"))
         if self.kl_per_dimension is None:
             rows.append(("KL per dimension", "n/a (the prior is not factorised)"))
@@ -137,13 +142,19 @@ def evaluate(
         latent_sampler: decode the scored samples from this mixture fitted to training codes
             (or one per class, for a conditional model) instead of the prior.
         labels: the test images' labels, for a conditional model: its likelihoods are then of
-            x given y, and its samples take the classes in turn.
+            x given y, and its samples take the classes in turn. A semi-supervised model's
+            likelihoods are of x, y summed out; its classifier's error is measured on them.
         classifier_dataset: which shipped classifier describes the test images, "mnist" or
             "fashion_mnist" (each classifier's features describe only its own dataset's
             images); None: as `mnist` says, else Fashion-MNIST's exact test set or not.
             Without one, classifier FID and IS are skipped with a note.
     """
     labels = model.labelling.read(labels, len(x_test))  # None where the model reads none
+    error = None
+    if model.labelling.classifies:  # M2: scored on x alone, its classifier on the labels
+        if np.any(labels >= 0):
+            error = classification_error(model, x_test, labels)
+        labels = None
     iwae_x = x_test if iwae_images is None else x_test[:iwae_images]
     iwae_labels = None if labels is None else labels[: len(iwae_x)]
     elbo = likelihood.negative_elbo(model, x_test, seed=seed, labels=labels)
@@ -213,8 +224,9 @@ def evaluate(
         generated_images=generated_images if fid is not None else 0,
         sample_quality_note=note,
         latent_sampler="prior" if latent_sampler is None else "gmm",
-        conditional=model.conditional,
+        conditional=model.conditional and not model.labelling.classifies,
         class_accuracy=accuracy,
+        classification_error=error,
         psnr=reconstruction.psnr(model, x_test, labels=labels),
         classifier=classifier_dataset if fid is not None else None,
         **(bits or {}),

@@ -83,10 +83,22 @@ class LatentSpace:
         }
 
     def scatter(self) -> dict[str, Any]:
-        """Returns the points' coordinates in the principal plane, and their labels."""
+        """Returns the points' coordinates in the principal plane and the labels they are
+        coloured by: their own, or a semi-supervised model's predicted classes."""
+        if self.vae.labelling.classifies:
+            from keras_vae.evaluation.classification import class_probabilities
+
+            with self._lock:
+                predicted = class_probabilities(self.vae, self.images).argmax(axis=1)
+            return {
+                "xy": self.projection.round(4).tolist(),
+                "labels": predicted.tolist(),
+                "coloured_by": "predicted class",
+            }
         return {
             "xy": self.projection.round(4).tolist(),
             "labels": None if self.labels is None else self.labels.tolist(),
+            "coloured_by": None if self.labels is None else "label",
         }
 
     def image(self, index: int) -> dict[str, Any]:

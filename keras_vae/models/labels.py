@@ -32,6 +32,7 @@ class NoLabels:
     """A model that reads no labels: every answer is "none", and a label asked for is refused."""
 
     conditional = False
+    classifies = False  # whether the model has a classifier q(y | x) (semi-supervised)
     num_classes: int | None = None
     samples_in_grid = 64  # an 8 x 8 grid of samples
     example_class: int | None = None  # a class to decode as when any will do
@@ -137,6 +138,7 @@ class ClassLabels:
 
     num_classes: int
     conditional = True
+    classifies = False
     samples_in_grid = 100  # a 10 x 10 grid, the classes in equal runs
     example_class = 0
 
@@ -265,6 +267,8 @@ class PartialLabels(ClassLabels):
     """A semi-supervised model (M2): a class for some images and `UNLABELLED` (-1) for the
     others, whose class its classifier q(y | x) infers; the networks read a class as a
     conditional model's do, and a classifier of the images stands beside them."""
+
+    classifies = True
 
     def read(self, labels: Any, count: int) -> np.ndarray:
         """Returns the labels of `count` images as an int array, -1 where unknown (all of
