@@ -176,8 +176,18 @@ class EpochTimer(keras.callbacks.Callback):
 
     def _stop(self) -> None:
         if self._start is not None:
+            self._wait_for_training()
             self.seconds.append(time.perf_counter() - self._start)
             self._start = None
+
+    def _wait_for_training(self) -> None:
+        """Waits until the epoch's last step has run. JAX dispatches steps asynchronously:
+        when validation begins they may only have been queued (epochs then timed at a few
+        milliseconds, and tens of thousands of images/s); the step counter is the last
+        step's output, so reading it waits for all of them."""
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is not None:
+            keras.ops.convert_to_numpy(optimizer.iterations)
 
     def images_per_second(self, images_per_epoch: int) -> float:
         """Training images per second: the median epoch after the first, or the only one."""
