@@ -25,10 +25,12 @@ class VampPrior(Prior):
     """The variational mixture of posteriors: K pseudo-inputs, images the model learns, passed
     through its own encoder.
 
-    Each pseudo-input is sigmoid(u) of a learned u that starts at N(-0.05, 0.01^2), pixels of
-    about 0.49, as in the authors' code (jmtomczak/vae_vampprior, `models/Model.py`). Clipping
-    u to [0, 1] instead (a hard tanh) would stop the gradient of every pixel pushed below 0, and
-    most of an MNIST image is.
+    Each pseudo-input is sigmoid(u) of a learned u that starts at N(-0.05, 0.01^2): pixels of
+    about 0.49. This is not the authors' code (jmtomczak/vae_vampprior, `models/Model.py`,
+    `add_pseudoinputs`), which passes u through a hard tanh to [0, 1] from N(m, 0.01^2), m being
+    `--pseudoinputs_mean` (-0.05 by default in `experiment.py`, which the hard tanh clips to 0
+    with no gradient; a run needs m > 0, such as 0.05). The sigmoid keeps a gradient for every
+    pixel, which a hard tanh stops for each one pushed below 0, and most of an MNIST image is.
 
     Args:
         components: K, the number of pseudo-inputs (500 in the paper for MNIST).
