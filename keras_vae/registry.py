@@ -228,6 +228,7 @@ _REGISTRIES = {
                 "fashion_mnist": "keras_vae.data.fashion_mnist:FashionMnist",
                 "idx": "keras_vae.data.formats:IdxDirectory",
                 "image_folder": "keras_vae.data.image_folder:ImageFolder",
+                "m1_codes": "keras_vae.training.m1_codes:M1Codes",
                 "mnist": "keras_vae.data.mnist:Mnist",
                 "npz": "keras_vae.data.formats:NpzFile",
                 "shards": "keras_vae.data.shards:ShardDirectory",

@@ -224,7 +224,7 @@ def test_a_plugin_dataset_reaches_every_command(tmp_path, monkeypatch, clean_reg
     )
     output = CliRunner().invoke(main, ["list"]).output
     lines = [line for line in output.splitlines() if line.startswith("datasets")]
-    assert "image_folder, mnist, npz, shards, text_images" in lines[0]
+    assert "image_folder, m1_codes, mnist, npz, shards, text_images" in lines[0]
     rows = ["0110100110010110", "1001011001101001"] * 6
     (tmp_path / "d.digits").write_text("\n".join(rows) + "\n|\n" + "\n".join(rows[:4]))
     # Recognised by its suffix, through the one loading path, with its own option.

@@ -223,9 +223,11 @@ def write_run_figures(
 ) -> None:
     """Writes a finished run's samples, reconstructions of the first test images (given their
     `labels`, for a conditional model), and training curves to their places in the run
-    directory."""
-    write_samples(model, run.samples, n=model.labelling.samples_in_grid)
-    write_reconstructions(
-        model, x_test[:12], run.reconstructions, None if labels is None else labels[:12]
-    )
+    directory. A model of data that are not images (M1's codes: one or more than 3 channels
+    of 1 x 1 pixel) gets only its curves."""
+    if model.image_shape[-1] in (1, 3) and model.image_shape[0] > 1:
+        write_samples(model, run.samples, n=model.labelling.samples_in_grid)
+        write_reconstructions(
+            model, x_test[:12], run.reconstructions, None if labels is None else labels[:12]
+        )
     drawing.plot_training_curves(history, run.training_curves)

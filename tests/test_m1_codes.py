@@ -1,0 +1,66 @@
+"""M1+M2: M2 trained from the command line on the codes of a trained VAE run (M1), read as the
+`m1_codes` dataset, then classifying that run's test images."""
+
+import csv
+
+import keras
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from keras_vae.cli import main
+from keras_vae.data.dataset import read_dataset
+from keras_vae.inference import posterior_means
+from keras_vae.models.semi_supervised import SemiSupervisedVAE
+from tests.helpers import labelled_bars, write_labelled_npz
+
+
+@pytest.fixture(scope="module")
+def m1_run(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("m1")
+    data = write_labelled_npz(tmp_path / "bars.npz", n_train=600, n_test=200)
+    out = tmp_path / "m1"
+    result = CliRunner().invoke(
+        main,
+        ["train", "--data", str(data), "--latent-dim", "8", "--hidden-units", "64",
+         "--batch-size", "50", "--epochs", "5", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_the_codes_are_m1_s_posterior_means_of_its_images(m1_run):
+    (codes, y_train), (test_codes, y_test) = read_dataset(m1_run, dataset="m1_codes")
+    x, y = labelled_bars(800, classes=4)
+    x = (x * 255).astype("uint8") / np.float32(255)  # as write_labelled_npz stored them
+    model = keras.models.load_model(m1_run / "model.keras")
+    assert codes.shape == (600, 1, 1, 8) and test_codes.shape == (200, 1, 1, 8)
+    np.testing.assert_array_equal(y_train, y[:600])
+    np.testing.assert_array_equal(y_test, y[600:])
+    expected, _ = posterior_means(model, x[600:])
+    np.testing.assert_allclose(test_codes[:, 0, 0], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_m2_on_m1_s_codes_learns_the_classes(m1_run, tmp_path):
+    out = tmp_path / "m1m2"
+    result = CliRunner().invoke(
+        main,
+        ["train", "--dataset", "m1_codes", "--data", str(m1_run), "--labelled", "20",
+         "--labelled-per-batch", "4", "--likelihood", "gaussian", "--latent-dim", "4",
+         "--hidden-units", "64", "--batch-size", "50", "--epochs", "6",
+         "--classification-weight", "10", "--learning-rate", "3e-3", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert isinstance(keras.models.load_model(out / "model.keras"), SemiSupervisedVAE)
+    assert (out / "training_curves.png").exists() and not (out / "samples.png").exists()
+    classes = tmp_path / "c.csv"
+    result = CliRunner().invoke(main, ["classify", str(out), "--out", str(classes)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(classes.open()))
+    error = np.mean([row["label"] != row["predicted"] for row in rows])
+    assert len(rows) == 200 and error < 0.4, error  # chance: 0.75
+
+
+def test_codes_need_a_run_of_an_unconditional_vae(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not the directory of a keras-vae train run"):
+        read_dataset(tmp_path, dataset="m1_codes")
