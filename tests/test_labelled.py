@@ -5,6 +5,7 @@ generate --label, and the explorer's plane coloured by predicted class."""
 
 import csv
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -15,7 +16,7 @@ from keras_vae.cli import main
 from keras_vae.data.batch_order import BatchOrder
 from keras_vae.data.labelled_subset import keep_balanced_labels, labelled_per_batch
 from keras_vae.models.semi_supervised import SemiSupervisedVAE
-from tests.helpers import to_numpy, write_labelled_npz, write_strokes_npz
+from tests.helpers import run_script, to_numpy, write_labelled_npz, write_strokes_npz
 
 
 def test_the_labelled_subset_is_balanced_and_seeded():
@@ -173,3 +174,20 @@ def test_classify_needs_a_semi_supervised_model(tmp_path):
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(main, ["classify", str(out)])
     assert result.exit_code != 0 and "train --labelled N" in result.output
+
+
+def test_the_supervised_baseline_trains_on_the_labelled_images_alone(tmp_path, monkeypatch,
+                                                                      capsys):  # fmt: skip
+    data = write_labelled_npz(tmp_path / "bars.npz", n_train=600, n_test=200)
+    report = tmp_path / "b.json"
+    script = Path(__file__).parents[1] / "scripts" / "supervised_baseline.py"
+    printed = run_script(script, "--data", data, "--labelled", "20", "--hidden-units", "64",
+                         "--epochs", "60", "--learning-rate", "3e-3", "--json", report,
+                         monkeypatch=monkeypatch, capsys=capsys)  # fmt: skip
+    result = json.loads(report.read_text())
+    assert f"test error {result['test_error']:.2%}" in printed
+    assert result["labelled"] == 20 and result["test_error"] < 0.5  # chance: 0.75
+    run_script(script, "--data", data, "--labelled", "4", "--hidden-units", "64", "--epochs",
+               "60", "--learning-rate", "3e-3", "--json", report, monkeypatch=monkeypatch,
+               capsys=capsys)  # fmt: skip
+    assert json.loads(report.read_text())["test_error"] > result["test_error"]  # 1 per class
