@@ -138,9 +138,7 @@ class SemiSupervisedVAE(VAE):
             known = self.labelling.one_hot(labels)
         labelled = ops.sum(known, axis=-1)  # 1 where the class is known, else 0
 
-        # Every image once per class, class-major: row k * batch + i is image i as class k.
-        every = ops.repeat(ops.eye(classes, dtype="float32"), batch, axis=0)
-        x_every = ops.tile(x, (classes, *([1] * (len(x.shape) - 1))))
+        every, x_every = self._every_class(x)
         z_mean, z_log_var = self._posterior(x_every, every, training)
         noise = self._draw_noise(epsilon, z_mean[:batch])
         z = self.reparameterize(z_mean, z_log_var, ops.tile(noise, (classes, 1)))
@@ -192,16 +190,21 @@ class SemiSupervisedVAE(VAE):
         q(z_i | x, y), the log-mean-exp over all K k of them. `labels` are not read."""
         x = ops.convert_to_tensor(x, dtype="float32")
         batch, classes = ops.shape(x)[0], self.num_classes
-        every = ops.repeat(ops.eye(classes, dtype="float32"), batch, axis=0)
-        x_every = ops.tile(x, (classes, *([1] * (len(x.shape) - 1))))
+        every, x_every = self._every_class(x)
         z_mean, z_log_var = self._posterior(x_every, every)
         epsilon = ops.tile(ops.convert_to_tensor(epsilon, dtype="float32"), (1, classes, 1))
         z = self.reparameterize(z_mean, z_log_var, epsilon)
         params = decode_draws(self.decoder, condition_codes(z, every), False)
         log_weights = self._log_weights(x_every, z_mean, z_log_var, z, params)
-        draws = ops.shape(log_weights)[0]
-        log_weights = ops.reshape(log_weights, (draws, classes, batch))
-        return ops.reshape(log_weights, (draws * classes, batch))
+        # (draws, classes x batch), class-major, to (draws x classes, batch).
+        return ops.reshape(log_weights, (ops.shape(log_weights)[0] * classes, batch))
+
+    def _every_class(self, x: Any) -> tuple[Any, Any]:
+        """Returns one-hot classes and images for every image once per class, class-major
+        (row k * batch + i is image i as class k): (K batch, K) and (K batch, H, W, C)."""
+        batch, classes = ops.shape(x)[0], self.num_classes
+        every = ops.repeat(ops.eye(classes, dtype="float32"), batch, axis=0)
+        return every, ops.tile(x, (classes, *([1] * (len(x.shape) - 1))))
 
     def predicted_labels(self, x: Any, labels: Any = None) -> Any:
         """Returns `labels` (batch,) with the classifier's most probable class where a label
