@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-UNLABELLED = -1  # as keras_vae.models.labels.UNLABELLED (kept free of Keras here)
+UNLABELLED = -1  # the label of an image whose class is not known (semi-supervised models)
 
 
 def keep_balanced_labels(y: np.ndarray | None, count: int, seed: int = 0) -> np.ndarray:

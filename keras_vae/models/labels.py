@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_vae.data.labelled_subset import UNLABELLED
 from keras_vae.models.conditioning import (
     check_labels,
     classifier_network,
@@ -24,8 +25,6 @@ from keras_vae.models.conditioning import (
     label_scale,
     one_hot_labels,
 )
-
-UNLABELLED = -1  # the label of an image whose class is not known (semi-supervised models)
 
 
 class NoLabels:
