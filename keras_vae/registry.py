@@ -196,6 +196,7 @@ _REGISTRIES = {
                 "kl": "keras_vae.losses.kl:GaussianKL",
                 "laplace": "keras_vae.losses.likelihoods:Laplace",
                 "mmd": "keras_vae.losses.mmd:MMD",
+                "normal": "keras_vae.losses.likelihoods:Normal",
             },
             base="keras_vae.losses.base:LossTerm",
             plural="losses",

@@ -14,6 +14,7 @@ from keras_vae.losses import (
     Gaussian,
     GaussianKL,
     Laplace,
+    Normal,
     VAEOutputs,
     kl_divergence,
 )
@@ -78,6 +79,19 @@ def test_gaussian_default_is_summed_squared_error_plus_constant():
     sse = ((X - mean) ** 2).reshape(len(X), -1).sum(axis=1)
     constant = X[0].size * 0.5 * math.log(math.pi)
     assert_all_close(Gaussian().nats(outputs()), sse + constant, rtol=1e-5)
+
+
+def test_normal_is_a_normal_of_the_decoder_s_mean_and_log_scale_over_any_range():
+    values = rng.normal(0, 3, (5, 1, 1, 4)).astype("float32")  # codes, not pixels
+    params = rng.normal(0, 2, (5, 1, 1, 8)).astype("float32")
+    mean, log_scale = params[..., :4], np.maximum(params[..., 4:], -1.0)
+    expected = per_image(stats.norm.logpdf(values, mean, np.exp(log_scale)))
+    term = Normal(min_log_scale=-1.0)
+    assert term.param_channels(4) == 8
+    assert_all_close(term.nats(outputs(x=values, params=params)), expected, rtol=1e-5)
+    assert_all_close(term.mean(tensor(params)), params[..., :4])
+    start = term.params_for_mean(np.array([-2.0, 0.5, 7.0, 0.0], "float32"))
+    np.testing.assert_array_equal(start, [-2.0, 0.5, 7.0, 0.0, 0.0, 0.0, 0.0, 0.0])
 
 
 def test_bernoulli_is_finite_for_extreme_logits():

@@ -12,6 +12,7 @@ from keras_vae.cli import main
 from keras_vae.data.dataset import read_dataset
 from keras_vae.inference import posterior_means
 from keras_vae.models.semi_supervised import SemiSupervisedVAE
+from keras_vae.training.m1_codes import M1Codes, active_dimensions
 from tests.helpers import labelled_bars, write_labelled_npz
 
 
@@ -34,11 +35,19 @@ def test_the_codes_are_m1_s_posterior_means_of_its_images(m1_run):
     x, y = labelled_bars(800, classes=4)
     x = (x * 255).astype("uint8") / np.float32(255)  # as write_labelled_npz stored them
     model = keras.models.load_model(m1_run / "model.keras")
-    assert codes.shape == (600, 1, 1, 8) and test_codes.shape == (200, 1, 1, 8)
     np.testing.assert_array_equal(y_train, y[:600])
     np.testing.assert_array_equal(y_test, y[600:])
+    # Kept: the dimensions whose means spread over the training images by more than 0.1.
+    means, _ = posterior_means(model, x[:600])
+    spread = means.std(axis=0)
     expected, _ = posterior_means(model, x[600:])
-    np.testing.assert_allclose(test_codes[:, 0, 0], expected, rtol=1e-5, atol=1e-5)
+    for min_spread in (0.1, float(np.median(spread))):
+        (codes, _), (test_codes, _) = M1Codes(m1_run, min_spread=min_spread).read()
+        kept = spread > min_spread
+        assert codes.shape == (600, 1, 1, kept.sum()) and test_codes.shape[1:] == codes.shape[1:]
+        np.testing.assert_allclose(codes[:, 0, 0], means[:, kept], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(test_codes[:, 0, 0], expected[:, kept], rtol=1e-5, atol=1e-5)
+    assert kept.sum() == 4  # above the median of 8 spreads
 
 
 def test_m2_on_m1_s_codes_learns_the_classes(m1_run, tmp_path):
@@ -46,7 +55,7 @@ def test_m2_on_m1_s_codes_learns_the_classes(m1_run, tmp_path):
     result = CliRunner().invoke(
         main,
         ["train", "--dataset", "m1_codes", "--data", str(m1_run), "--labelled", "20",
-         "--labelled-per-batch", "4", "--likelihood", "gaussian", "--latent-dim", "4",
+         "--labelled-per-batch", "4", "--likelihood", "normal", "--latent-dim", "4",
          "--hidden-units", "64", "--batch-size", "50", "--epochs", "6",
          "--classification-weight", "10", "--learning-rate", "3e-3", "--out", str(out)],
     )  # fmt: skip
@@ -59,6 +68,14 @@ def test_m2_on_m1_s_codes_learns_the_classes(m1_run, tmp_path):
     rows = list(csv.DictReader(classes.open()))
     error = np.mean([row["label"] != row["predicted"] for row in rows])
     assert len(rows) == 200 and error < 0.4, error  # chance: 0.75
+
+
+def test_a_model_that_uses_no_dimension_gives_no_codes():
+    codes = np.random.default_rng(0).normal(0, 0.05, (100, 3))
+    with pytest.raises(ValueError, match="No latent dimension of the run varies"):
+        active_dimensions(codes, 0.1)
+    codes[:, 1] *= 10
+    np.testing.assert_array_equal(active_dimensions(codes, 0.1), [1])
 
 
 def test_codes_need_a_run_of_an_unconditional_vae(tmp_path):

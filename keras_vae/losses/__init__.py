@@ -18,6 +18,7 @@ __all__ = [
     "Laplace",
     "Likelihood",
     "LossTerm",
+    "Normal",
     "VAEOutputs",
     "get_loss",
     "kl_divergence",
@@ -40,6 +41,7 @@ __getattr__, __dir__ = lazy_exports(
         "Laplace": ".likelihoods",
         "Likelihood": ".likelihoods",
         "LossTerm": ".base",
+        "Normal": ".likelihoods",
         "VAEOutputs": ".base",
         "get_loss": ".registry",
         "kl_divergence": ".kl",
@@ -64,6 +66,7 @@ if TYPE_CHECKING:
         Gaussian,
         Laplace,
         Likelihood,
+        Normal,
     )
     from keras_vae.losses.mmd import MMD
     from keras_vae.losses.registry import get_loss, list_losses, register_loss

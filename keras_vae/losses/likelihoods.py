@@ -169,6 +169,47 @@ class Laplace(Likelihood):
         return {"scale": self.scale}
 
 
+@keras.saving.register_keras_serializable(package="keras_vae")
+class Normal(Likelihood):
+    """Normal over real values of any range, its mean and log-scale per value from the decoder.
+
+    For data that are not pixels, such as the codes of a trained VAE that M2 models in M1+M2
+    (Kingma et al., 2014, whose p(z1 | y, z2) is a diagonal Gaussian of learnt variance): the
+    mean is the decoder's output itself, not a sigmoid of it. Log-scales are clipped below at
+    `min_log_scale`, so that a value the data never vary in cannot make the density unbounded.
+
+    Args:
+        min_log_scale: the smallest log standard deviation.
+    """
+
+    def __init__(self, min_log_scale: float = -5.0) -> None:
+        self.min_log_scale = float(min_log_scale)
+
+    def param_channels(self, channels: int) -> int:
+        return 2 * channels
+
+    def _split(self, params):
+        channels = params.shape[-1] // 2
+        mean, log_scale = params[..., :channels], params[..., channels:]
+        return mean, ops.maximum(log_scale, self.min_log_scale)
+
+    def log_prob(self, x, params):
+        mean, log_scale = self._split(params)
+        standardised = (x - mean) * ops.exp(-log_scale)
+        return -0.5 * ops.square(standardised) - log_scale - 0.5 * math.log(2.0 * math.pi)
+
+    def mean(self, params):
+        return self._split(params)[0]
+
+    def params_for_mean(self, mean):
+        mean = np.asarray(mean, "float32")
+        # log-scale 0: unit spread, which training narrows to the data's.
+        return np.concatenate([mean, np.zeros_like(mean)], axis=-1)
+
+    def get_config(self):
+        return {"min_log_scale": self.min_log_scale}
+
+
 def _logit(mean: np.ndarray) -> np.ndarray:
     """Returns log(m / (1 - m)) in float32, `mean` kept off 0 and 1."""
     mean = np.clip(np.asarray(mean, "float64"), 1e-3, 1 - 1e-3)

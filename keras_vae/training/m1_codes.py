@@ -3,10 +3,10 @@ latent codes of an unsupervised VAE, M1, instead of from pixels.
 
 `--dataset m1_codes --data RUN` reads the run RUN of `keras-vae train`: its training and test
 images, as that run read them (grey levels, before any binarisation), each replaced by the
-posterior mean of z under the run's model, (N, 1, 1, latent_dim), with the images' labels. A
-model of them takes a likelihood over real values (`gaussian`). Kingma et al. drew a fresh
-sample of q(z | x) each time; the means are the one fixed code of each image. (Here, not in
-`keras_vae.data`, because it reads a training run.)
+posterior mean of z under the run's model in the dimensions the model uses, (N, 1, 1, D), with
+the images' labels. A model of them takes a likelihood over real values (`normal`). Kingma et
+al. drew a fresh sample of q(z | x) each time; the means are the one fixed code of each image.
+(Here, not in `keras_vae.data`, because it reads a training run.)
 """
 
 from __future__ import annotations
@@ -26,10 +26,15 @@ class M1Codes(Dataset):
 
     Args:
         path: the directory of a `keras-vae train` run of an unconditional VAE.
+        min_spread: the latent dimensions kept are those whose posterior means vary between
+            the training images by a standard deviation above this; the rest the model does
+            not use (their means sit at the prior's 0), as Kingma et al.'s code keeps those
+            above 0.1.
     """
 
     description = "the codes of a trained VAE run (M1)"
     path: Path
+    min_spread: float = 0.1
 
     def read(self) -> tuple[Split, Split]:
         """Returns `(codes_train, y_train), (codes_test, y_test)`, codes float32 (N, 1, 1, D)."""
@@ -55,8 +60,25 @@ class M1Codes(Dataset):
             read_config(run.config).data_source(), binarize=None, validation_split=None
         )
         data = source.load()
-        splits = []
-        for images, labels in (data.train, data.test):
-            codes, _ = posterior_means(model, np.asarray(images, dtype="float32"))
-            splits.append((codes[:, None, None, :].astype("float32"), labels))
-        return tuple(splits)
+        (train, y_train), (test, y_test) = data.train, data.test
+        codes, test_codes = (
+            posterior_means(model, np.asarray(images, dtype="float32"))[0]
+            for images in (train, test)
+        )
+        kept = active_dimensions(codes, self.min_spread)
+        return (
+            (codes[:, None, None, kept].astype("float32"), y_train),
+            (test_codes[:, None, None, kept].astype("float32"), y_test),
+        )
+
+
+def active_dimensions(codes: np.ndarray, min_spread: float) -> np.ndarray:
+    """Returns the indices of the columns of `codes` (N, D) whose standard deviation over the
+    images exceeds `min_spread`: the latent dimensions the model uses."""
+    kept = np.flatnonzero(np.std(codes, axis=0) > min_spread)
+    if kept.size == 0:
+        raise ValueError(
+            f"No latent dimension of the run varies by more than {min_spread} between images: "
+            "its model has learnt nothing to build on; train it longer."
+        )
+    return kept
