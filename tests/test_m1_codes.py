@@ -12,7 +12,7 @@ from keras_vae.cli import main
 from keras_vae.data.dataset import read_dataset
 from keras_vae.inference import posterior_means
 from keras_vae.models.semi_supervised import SemiSupervisedVAE
-from keras_vae.training.m1_codes import M1Codes, active_dimensions
+from keras_vae.training.m1_codes import M1Codes, SampledCodes, active_dimensions
 from tests.helpers import labelled_bars, write_labelled_npz
 
 
@@ -38,16 +38,44 @@ def test_the_codes_are_m1_s_posterior_means_of_its_images(m1_run):
     np.testing.assert_array_equal(y_train, y[:600])
     np.testing.assert_array_equal(y_test, y[600:])
     # Kept: the dimensions whose means spread over the training images by more than 0.1.
-    means, _ = posterior_means(model, x[:600])
+    means, log_vars = posterior_means(model, x[:600])
     spread = means.std(axis=0)
     expected, _ = posterior_means(model, x[600:])
     for min_spread in (0.1, float(np.median(spread))):
         (codes, _), (test_codes, _) = M1Codes(m1_run, min_spread=min_spread).read()
         kept = spread > min_spread
+        assert isinstance(codes, SampledCodes) and isinstance(test_codes, np.ndarray)
         assert codes.shape == (600, 1, 1, kept.sum()) and test_codes.shape[1:] == codes.shape[1:]
-        np.testing.assert_allclose(codes[:, 0, 0], means[:, kept], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(codes.means[:, 0, 0], means[:, kept], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(
+            codes.scales[:, 0, 0], np.exp(0.5 * log_vars[:, kept]), rtol=1e-4, atol=1e-6
+        )
         np.testing.assert_allclose(test_codes[:, 0, 0], expected[:, kept], rtol=1e-5, atol=1e-5)
     assert kept.sum() == 4  # above the median of 8 spreads
+    (fixed, _), _ = M1Codes(m1_run, sample=False).read()
+    np.testing.assert_allclose(fixed[:, 0, 0], means[:, spread > 0.1], rtol=1e-5, atol=1e-5)
+
+
+def test_sampled_codes_draw_afresh_for_each_batch_and_alike_for_the_same_batch():
+    rng = np.random.default_rng(0)
+    means = rng.normal(0, 2, (50, 1, 1, 3)).astype("float32")
+    scales = rng.uniform(0.1, 1.0, (50, 1, 1, 3)).astype("float32")
+    codes = SampledCodes(means, scales, seed=3)
+    batch = np.array([4, 9, 17])
+    np.testing.assert_array_equal(codes[batch], codes[batch])  # a resumed epoch redraws alike
+    assert not np.allclose(codes[batch][:2], codes[np.array([4, 9, 18])][:2])  # another batch
+    assert not np.allclose(codes[batch], SampledCodes(means, scales, seed=4)[batch])
+    # Over many batches holding image 4, its draws have its mean and scale.
+    draws = np.stack([codes[np.array([4, i, j])][0] for i in range(5, 50) for j in range(40)])
+    bound = 4 * scales[4] / np.sqrt(len(draws))
+    np.testing.assert_array_less(np.abs(draws.mean(axis=0) - means[4]), bound)
+    np.testing.assert_allclose(draws.std(axis=0), scales[4], rtol=0.1)
+    # Slices and masks select codes still to be drawn; as an array they are their means.
+    head = codes[:10]
+    assert isinstance(head, SampledCodes) and len(head) == 10
+    np.testing.assert_array_equal(np.asarray(codes[means[:, 0, 0, 0] > 0]),
+                                  means[means[:, 0, 0, 0] > 0])  # fmt: skip
+    np.testing.assert_allclose(codes.mean(axis=0), means.mean(axis=0), rtol=1e-6)
 
 
 def test_m2_on_m1_s_codes_learns_the_classes(m1_run, tmp_path):
