@@ -2,6 +2,7 @@
 `m1_codes` dataset, then classifying that run's test images."""
 
 import csv
+import json
 
 import keras
 import numpy as np
@@ -109,3 +110,20 @@ def test_a_model_that_uses_no_dimension_gives_no_codes():
 def test_codes_need_a_run_of_an_unconditional_vae(tmp_path):
     with pytest.raises(FileNotFoundError, match="not the directory of a keras-vae train run"):
         read_dataset(tmp_path, dataset="m1_codes")
+
+
+def test_the_m1m2_preset_trains_on_the_codes_of_the_run_given(m1_run, tmp_path):
+    out = tmp_path / "preset"
+    result = CliRunner().invoke(
+        main,
+        ["train", "--preset", "m1m2-mnist", "--data", str(m1_run), "--out", str(out),
+         "--validation-split", "100", "--labelled", "20", "--batch-size", "50",
+         "--hidden-units", "16", "--epochs", "1"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())
+    assert (config["dataset"], config["likelihood"], config["learning_rate"]) == (
+        "m1_codes", "normal", 3e-4,
+    )  # fmt: skip
+    model = keras.models.load_model(out / "model.keras")
+    assert isinstance(model, SemiSupervisedVAE) and model.image_shape[:2] == (1, 1)

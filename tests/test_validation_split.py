@@ -11,6 +11,7 @@ from click.testing import CliRunner
 import keras_vae
 from keras_vae.cli import main
 from keras_vae.models.hierarchical import HierarchicalVAE
+from keras_vae.models.semi_supervised import SemiSupervisedVAE
 from keras_vae.training.callbacks import BestModel
 from keras_vae.training.config import TrainingConfig
 from keras_vae.training.presets import PRESETS
@@ -131,9 +132,12 @@ def test_the_vamp_preset_on_real_mnist_holds_out_the_last_10000_images(mnist_npz
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_every_preset_builds_its_papers_network(name):
     config = TrainingConfig(**PRESETS[name])
-    classes = 10 if config.conditional else None
-    model = build_model(config, (28, 28, 1), train_images=50_000, num_classes=classes)
+    classes = 10 if config.conditional or config.labelled else None
+    # M1+M2 learns from the codes of an M1 run, its active latent dimensions (here 20).
+    shape = (1, 1, 20) if config.dataset == "m1_codes" else (28, 28, 1)
+    model = build_model(config, shape, train_images=50_000, num_classes=classes)
     assert model.num_classes == classes
+    assert isinstance(model, SemiSupervisedVAE) == (config.labelled is not None)
     hierarchical = config.architecture == "hvae"
     assert isinstance(model, HierarchicalVAE) == hierarchical
     # Burda et al.'s dense MLP has 50 latents; Tomczak & Welling's gated ones 40 per layer.

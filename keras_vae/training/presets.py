@@ -37,8 +37,37 @@ _TOMCZAK = {"architecture": "gated_dense", "hidden_units": (300, 300), "latent_d
 # Their two-stochastic-layer version: 40 + 40 latents, each network of gated 300-unit layers.
 _TOMCZAK_HIERARCHY = {**_TOMCZAK, "architecture": "hvae", "latent_layers": 2}
 
+# Kingma et al.'s (2014) semi-supervised MNIST as their code runs it (dpkingma/nips14-ssl): the
+# 50,000/10,000 split, softplus MLPs, 50 latents, Adam 3e-4, and for M2 on M1's codes one
+# hidden layer of 300 units for 100 labels (500 for more) and 3,000 epochs of batches that hold
+# the labelled images in their share of the data set (1 of 500 for 100 labels).
+_KINGMA = {
+    "architecture": "dense",
+    "activation": "softplus",
+    "latent_dim": 50,
+    "learning_rate": 3e-4,
+    "validation_split": 10000,
+    "checkpoint_every": 10,
+}
+# M1: two hidden layers of 500, trained on images binarised afresh in batches of 1,000; their
+# code trains it without end ("longrun").
+_M1 = {**_KINGMA, "hidden_units": (500, 500), "binarize": "dynamic", "batch_size": 1000}
+_M1_M2 = {**_KINGMA, "dataset": "m1_codes", "likelihood": "normal", "epochs": 3000}
+
 PRESETS = MappingProxyType(
     {
+        "m1-mnist": MappingProxyType({**_M1, "epochs": 1000}),
+        # --data RUN: the m1-mnist run whose codes it learns from.
+        "m1m2-mnist": MappingProxyType(
+            {**_M1_M2, "labelled": 100, "hidden_units": (300,), "batch_size": 500}
+        ),
+        "m1m2-1000-mnist": MappingProxyType(
+            {**_M1_M2, "labelled": 1000, "hidden_units": (500,), "batch_size": 250}
+        ),
+        # M2 on the pixels (their code has only M1+M2): the paper's 500 hidden units.
+        "m2-mnist": MappingProxyType(
+            {**_KINGMA, "labelled": 100, "hidden_units": (500,), "batch_size": 100, "epochs": 3000}
+        ),
         "standard-mnist": MappingProxyType({**_PROTOCOL, **_WARMUP, **_BURDA}),
         "vamp-mnist": MappingProxyType(
             {**_PROTOCOL, **_WARMUP, **_TOMCZAK, "prior": "vamp", "prior_components": 500}
