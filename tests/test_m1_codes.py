@@ -97,6 +97,11 @@ def test_m2_on_m1_s_codes_learns_the_classes(m1_run, tmp_path):
     rows = list(csv.DictReader(classes.open()))
     error = np.mean([row["label"] != row["predicted"] for row in rows])
     assert len(rows) == 200 and error < 0.4, error  # chance: 0.75
+    # evaluate reports the classification error, and no PSNR: codes are not pixels.
+    result = CliRunner().invoke(main, ["evaluate", str(out), "--k", "10"])
+    assert result.exit_code == 0, result.output
+    assert f"classification error  {error:.2%}" in result.output
+    assert "PSNR" not in result.output
 
 
 def test_a_model_that_uses_no_dimension_gives_no_codes():

@@ -227,7 +227,15 @@ def evaluate(
         conditional=model.conditional and not model.labelling.classifies,
         class_accuracy=accuracy,
         classification_error=error,
-        psnr=reconstruction.psnr(model, x_test, labels=labels),
+        psnr=reconstruction.psnr(model, x_test, labels=labels) if _are_pixels(x_test) else None,
         classifier=classifier_dataset if fid is not None else None,
         **(bits or {}),
     )
+
+
+def _are_pixels(x) -> bool:
+    """Returns whether images `x` hold pixels in [0, 1], where a PSNR means something; the
+    codes of an M1 run (`m1_codes`) are real values of any range. Images read from files are."""
+    if not isinstance(x, np.ndarray):
+        return True
+    return bool(x.min() >= 0.0 and x.max() <= 1.0)
