@@ -9,6 +9,7 @@ import numpy as np
 from keras import ops
 
 from keras_vae.backend import inference_mode
+from keras_vae.data.labelled_subset import UNLABELLED
 from keras_vae.gmm_sampler import ClassConditionalSampler, GaussianMixtureSampler
 from keras_vae.images import check_images
 from keras_vae.models.vae import VAE
@@ -77,7 +78,16 @@ def fit_latent_sampler(
     model: VAE, x_train: np.ndarray, components: int = 10, seed: int = 0, labels: Any = None
 ) -> GaussianMixtureSampler | ClassConditionalSampler:
     """Returns a Gaussian mixture fitted to the posterior means of `model` on the images
-    `x_train`; for a conditional model, given their `labels`, one mixture per class."""
+    `x_train`; for a conditional model, given their `labels`, one mixture per class. A
+    semi-supervised model's images without a label (-1) take its classifier's class, as it
+    knows no other."""
     labels = model.labelling.read(labels, len(x_train))
+    if model.labelling.classifies:
+        from keras_vae.evaluation.classification import class_probabilities
+
+        unknown = labels == UNLABELLED
+        if unknown.any():
+            labels = labels.copy()
+            labels[unknown] = class_probabilities(model, x_train[unknown]).argmax(axis=1)
     z_mean, _ = posterior_means(model, x_train, labels=labels)
     return model.labelling.fit_sampler(z_mean, labels, components, seed)

@@ -151,6 +151,22 @@ def test_generate_label_draws_that_class(m2_run, tmp_path):
     assert sorted(np.argsort(rows)[-3:].tolist()) == [14, 15, 16], rows.round(2)
 
 
+def test_generate_from_each_class_s_mixture_of_m2_s_codes(m2_run, tmp_path):
+    # The mixtures are fitted to codes of the 20 labelled images' classes and, for the other
+    # training images, of the classifier's.
+    out, _, _ = m2_run
+    samples = tmp_path / "s.npz"
+    result = CliRunner().invoke(
+        main, ["generate", str(out), "--label", "2", "-n", "40", "--latent-sampler", "gmm",
+               "--gmm-components", "2", "--out", str(tmp_path / "g.png"), "--npz", str(samples)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "one per class to 600 training codes" in result.output
+    with np.load(samples) as drawn:
+        rows = drawn["x"][..., 0].mean(axis=(0, 2))
+    assert sorted(np.argsort(rows)[-3:].tolist()) == [14, 15, 16], rows.round(2)
+
+
 def test_the_explorer_colours_the_plane_by_predicted_class(m2_run):
     from keras_vae.explorer.latent_space import LatentSpace
 

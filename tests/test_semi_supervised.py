@@ -9,6 +9,7 @@ from scipy.special import logsumexp
 
 from keras_vae import VAE
 from keras_vae.data import ImageBatches
+from keras_vae.inference import fit_latent_sampler, posterior_means
 from keras_vae.models.build import build_vae
 from keras_vae.models.labels import PartialLabels
 from keras_vae.models.semi_supervised import SemiSupervisedVAE
@@ -168,3 +169,17 @@ def test_m2_learns_the_classes_from_five_labels_each():
     error = (to_numpy(m2.classify(x_test)).argmax(axis=1) != y_test).mean()
     assert error == pytest.approx(history.history["val_error"][-1], abs=1e-6)
     assert error < 0.2, history.history["val_error"]  # chance: 0.75
+
+
+def test_the_latent_sampler_takes_the_classifier_s_class_where_no_label_is_known():
+    m2 = build_vae("dense", latent_dim=3, hidden_units=(8,), num_classes=CLASSES,
+                   semi_supervised=True, seed=1)  # fmt: skip
+    x, _ = labelled_bars(60, classes=CLASSES)
+    labels = np.full(60, -1)
+    labels[:3] = [0, 1, 2]  # M2 knows three labels; the classifier gives the others
+    sampler = fit_latent_sampler(m2, x, components=1, labels=labels)
+    believed = np.concatenate([[0, 1, 2], to_numpy(m2.classify(x[3:])).argmax(axis=1)])
+    codes, _ = posterior_means(m2, x, labels=believed)
+    for label, mixture in enumerate(sampler.mixtures):
+        np.testing.assert_allclose(mixture.means[0], codes[believed == label].mean(axis=0),
+                                   rtol=1e-4, atol=1e-5)  # fmt: skip

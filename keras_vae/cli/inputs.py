@@ -119,6 +119,10 @@ def fitted_latent_sampler(model_path: Path, vae, name: str, components: int):
     config = read_config(run.config)
     with user_errors():
         x_train, labels = config.data_source().load().train  # without the validation split
+        if config.labelled is not None:  # M2 knows the labels of its labelled images only
+            from keras_vae.data.labelled_subset import keep_balanced_labels
+
+            labels = keep_balanced_labels(labels, config.labelled, config.labelled_seed)
         if config.binarize == "dynamic":  # as the model saw them: binary
             x_train = binarize_stochastic(np.asarray(x_train), config.seed)
         sampler = fit_latent_sampler(vae, np.asarray(x_train), components, config.seed, labels)
