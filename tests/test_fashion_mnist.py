@@ -66,3 +66,19 @@ def test_train_and_evaluate_on_fashion_mnist_score_classifier_fid(fashion, tmp_p
     assert report["sample_quality_note"] is None and report["classifier"] == "fashion_mnist"
     assert np.isfinite(report["classifier_fid"]) and 1 <= report["inception_score"] <= 10
     assert "classifier FID (500 samples, prior; fashion_mnist classifier)" in result.output
+
+
+def test_m2_trains_on_fashion_mnist_s_labels(fashion, tmp_path):
+    out = tmp_path / "m2"
+    result = CliRunner().invoke(
+        main,
+        ["train", "--dataset", "fashion_mnist", "--limit", "600", "--labelled", "50",
+         "--epochs", "1", "--hidden-units", "32", "--latent-dim", "4", "--batch-size", "100",
+         "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "test error" in result.output
+    result = CliRunner().invoke(main, ["classify", str(out), "--out", str(tmp_path / "c.csv")])
+    assert result.exit_code == 0, result.output
+    rows = (tmp_path / "c.csv").read_text().splitlines()
+    assert len(rows) == 601 and rows[0].endswith(",p_9")  # ten classes of clothes

@@ -16,7 +16,7 @@ from keras_vae.cli import main
 from keras_vae.data.batch_order import BatchOrder
 from keras_vae.data.labelled_subset import keep_balanced_labels, labelled_per_batch
 from keras_vae.models.semi_supervised import SemiSupervisedVAE
-from tests.helpers import run_script, to_numpy, write_labelled_npz, write_strokes_npz
+from tests.helpers import labelled_bars, run_script, to_numpy, write_labelled_npz, write_strokes_npz
 
 
 def test_the_labelled_subset_is_balanced_and_seeded():
@@ -207,3 +207,26 @@ def test_the_supervised_baseline_trains_on_the_labelled_images_alone(tmp_path, m
                "60", "--learning-rate", "3e-3", "--json", report, monkeypatch=monkeypatch,
                capsys=capsys)  # fmt: skip
     assert json.loads(report.read_text())["test_error"] > result["test_error"]  # 1 per class
+
+
+def test_m2_trains_on_a_folder_whose_sub_folders_are_the_classes(tmp_path):
+    from PIL import Image
+
+    x, y = labelled_bars(120, classes=3)
+    for number, (image, label) in enumerate(zip(x, y, strict=True)):
+        folder = tmp_path / "bars" / f"class_{label}"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray((image[..., 0] * 255).astype("uint8")).save(folder / f"{number}.png")
+    out = tmp_path / "m2"
+    result = CliRunner().invoke(
+        main,
+        ["train", "--data", str(tmp_path / "bars"), "--test-split", "0.25", "--labelled", "9",
+         "--epochs", "1", "--hidden-units", "16", "--latent-dim", "2", "--batch-size", "30",
+         "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    model = keras.models.load_model(out / "model.keras")
+    assert isinstance(model, SemiSupervisedVAE) and model.num_classes == 3
+    result = CliRunner().invoke(main, ["evaluate", str(out), "--k", "2"])
+    assert result.exit_code == 0, result.output
+    assert "classification error" in result.output
