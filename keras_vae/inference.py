@@ -83,11 +83,22 @@ def fit_latent_sampler(
     knows no other."""
     labels = model.labelling.read(labels, len(x_train))
     if model.labelling.classifies:
-        from keras_vae.evaluation.classification import class_probabilities
-
         unknown = labels == UNLABELLED
         if unknown.any():
             labels = labels.copy()
             labels[unknown] = class_probabilities(model, x_train[unknown]).argmax(axis=1)
     z_mean, _ = posterior_means(model, x_train, labels=labels)
     return model.labelling.fit_sampler(z_mean, labels, components, seed)
+
+
+def class_probabilities(model, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
+    """Returns q(y | x) (N, num_classes) of a model with a classifier (`SemiSupervisedVAE`)."""
+    if not model.labelling.classifies:
+        raise ValueError(
+            "This model has no classifier q(y | x): class probabilities come from a "
+            "semi-supervised model (keras-vae train --labelled N)."
+        )
+    return np.concatenate([
+        ops.convert_to_numpy(model.classify(x[start : start + batch_size]))
+        for start in range(0, len(x), batch_size)
+    ])  # fmt: skip

@@ -1,23 +1,13 @@
-"""How well a semi-supervised model's classifier q(y | x) labels images: its class
-probabilities, batch by batch, and its classification error."""
+"""How well a semi-supervised model's classifier q(y | x) labels images: its classification
+error, from its class probabilities (`keras_vae.inference.class_probabilities`, here too)."""
 
 from __future__ import annotations
 
 import numpy as np
-from keras import ops
 
+from keras_vae.inference import class_probabilities
 
-def class_probabilities(model, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
-    """Returns q(y | x) (N, num_classes) of a model with a classifier (`SemiSupervisedVAE`)."""
-    if not model.labelling.classifies:
-        raise ValueError(
-            "This model has no classifier q(y | x): class probabilities come from a "
-            "semi-supervised model (keras-vae train --labelled N)."
-        )
-    return np.concatenate([
-        ops.convert_to_numpy(model.classify(x[start : start + batch_size]))
-        for start in range(0, len(x), batch_size)
-    ])  # fmt: skip
+__all__ = ["class_probabilities", "classification_error"]
 
 
 def classification_error(model, x: np.ndarray, labels: np.ndarray) -> float:
