@@ -43,6 +43,7 @@ SERIALIZABLES = (
     "keras_vae.models.vae",
     "keras_vae.models.hierarchical",
     "keras_vae.models.semi_supervised",
+    "keras_vae.architectures.conv_hvae",
     "keras_vae.architectures.gated_dense",
     "keras_vae.architectures.resampling",
     "keras_vae.losses.beta_tc",

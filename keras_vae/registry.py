@@ -174,6 +174,7 @@ _REGISTRIES = {
             group="keras_vae.architectures",
             builtins={
                 "conv": "keras_vae.architectures.conv:conv",
+                "conv_hvae": "keras_vae.architectures.conv_hvae:conv_hvae",
                 "dense": "keras_vae.architectures.dense:dense",
                 "gated_dense": "keras_vae.architectures.gated_dense:gated_dense",
                 "hvae": "keras_vae.architectures.hvae:hvae",

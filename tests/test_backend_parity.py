@@ -45,8 +45,8 @@ def test_committed_model_gives_the_committed_loss_terms(case, arrays):
         )
 
 
-def test_the_learned_prior_objective_hierarchy_and_conditional_cases_are_there():
-    assert {"vamp", "iwae", "hvae", "conditional"} <= set(EXPECTED["cases"])
+def test_the_learned_prior_objective_hierarchies_and_conditional_cases_are_there():
+    assert {"vamp", "iwae", "hvae", "conv_hvae", "conditional"} <= set(EXPECTED["cases"])
     assert "iwae" in EXPECTED["cases"]["iwae"]  # the objective's bound is among the terms
 
 

@@ -25,7 +25,7 @@ def test_version_and_list():
     assert result.exit_code == 0 and keras_vae.__version__ in result.output
     result = runner.invoke(main, ["list"])
     assert result.exit_code == 0
-    assert "architectures: conv, dense, gated_dense, hvae, resnet" in result.output
+    assert "architectures: conv, conv_hvae, dense, gated_dense, hvae, resnet" in result.output
     assert "priors: mixture_of_gaussians, standard_normal, vamp" in result.output
     assert "objectives: elbo, iwae" in result.output
     assert "beta_tc" in result.output and "mmd" in result.output

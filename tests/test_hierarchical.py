@@ -186,3 +186,69 @@ def test_train_evaluate_and_plot_a_hierarchy_from_the_command_line(tmp_path):
                "2", "--epochs", "1"],
     )  # fmt: skip
     assert result.exit_code == 2 and "--latent-layers does not apply to the dense" in result.output
+
+
+def test_the_convolutional_hierarchy_is_tomczak_and_welling_s_conv_hvae():
+    networks = keras_vae.get_architecture("conv_hvae")((28, 28, 1), 40)
+    # q(z2 | x): five gated convolutions, two halving the image, to 6 x 7 x 7 = 294 features.
+    convs = [layer for layer in networks.encoder.layers if "gated_conv2d" in layer.name]
+    assert [(c.filters, c.kernel_size, c.strides) for c in convs] == [
+        (32, 7, 1), (32, 3, 2), (64, 5, 1), (64, 3, 2), (6, 3, 1),
+    ]  # fmt: skip
+    assert networks.encoder.get_layer("q_z2_mean").input.shape == (None, 294)
+    (q_z1,), (p_z1,) = networks.inference_networks, networks.generative_networks
+    assert [output.shape for output in q_z1.outputs] == [(None, 40), (None, 40)]
+    assert [output.shape for output in p_z1.outputs] == [(None, 40), (None, 40)]
+    assert networks.decoder.output.shape == (None, 28, 28, 1)
+    decoder_convs = [layer for layer in networks.decoder.layers if "gated_conv2d" in layer.name]
+    assert [(c.filters, c.kernel_size) for c in decoder_convs] == [(64, 3)] * 4
+
+
+def test_a_convolutional_hierarchy_trains_saves_and_takes_wide_likelihoods(tmp_path):
+    vae = keras_vae.build_vae(
+        "conv_hvae", (8, 8, 3), 3, filters=(4, 8), hidden_units=16, latent_layers=3,
+        losses=["discretized_logistic", "kl"], prior=keras_vae.priors.VampPrior(components=3),
+        seed=0,
+    )  # fmt: skip
+    assert isinstance(vae, HierarchicalVAE) and vae.latent_dims == (3, 3, 3)
+    x = np.rint(np.random.default_rng(0).uniform(size=(16, 8, 8, 3)) * 255) / np.float32(255)
+    vae.compile(optimizer=keras.optimizers.Adam(1e-2))
+    first = vae.train_on_batch(x, return_dict=True)["loss"]
+    for _ in range(20):
+        last = vae.train_on_batch(x, return_dict=True)["loss"]
+    assert last < first
+    vae.save(tmp_path / "m.keras")
+    epsilon = np.random.default_rng(1).normal(size=(16, vae.noise_dim)).astype("float32")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    for name, value in vae.compute_loss_terms(x, epsilon=epsilon).items():
+        expected = float(to_numpy(value))
+        got = float(to_numpy(loaded.compute_loss_terms(x, epsilon=epsilon)[name]))
+        assert got == pytest.approx(expected, rel=1e-5), name
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(filters=(4, 8, 16)), "two filter widths"),
+        (dict(hidden_units=(8, 8)), "one hidden_units width"),
+        (dict(latent_layers=1), "for one layer use the conv architecture"),
+    ],
+)
+def test_bad_convolutional_hierarchies_say_what_to_pass(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        keras_vae.get_architecture("conv_hvae")((8, 8, 1), 2, **kwargs)
+
+
+def test_train_a_convolutional_hierarchy_from_the_command_line(tmp_path):
+    data = write_strokes_npz(tmp_path / "strokes.npz", n_train=100, n_test=20)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        main,
+        ["train", "--data", str(data), "--out", str(out), "--architecture", "conv_hvae",
+         "--filters", "4,8", "--hidden-units", "16", "--latent-dim", "2", "--epochs", "1",
+         "--batch-size", "50", "--prior", "vamp", "--prior-components", "4"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    model = keras_vae.load_vae(out)
+    assert isinstance(model, HierarchicalVAE) and model.latent_dims == (2, 2)
+    assert model.encoder.get_layer("q_z2_mean").input.shape[-1] == 6 * 7 * 7  # 28 -> 14 -> 7

@@ -176,7 +176,7 @@ def test_help_and_list_load_no_backend(args):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]", done.stdout
     if args == ["list"]:
-        assert "architectures: conv, dense, gated_dense, hvae, resnet" in done.stdout
+        assert "architectures: conv, conv_hvae, dense, gated_dense, hvae, resnet" in done.stdout
 
 
 def test_an_old_module_name_warns_that_it_moved(monkeypatch):

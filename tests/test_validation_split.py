@@ -138,7 +138,7 @@ def test_every_preset_builds_its_papers_network(name):
     model = build_model(config, shape, train_images=50_000, num_classes=classes)
     assert model.num_classes == classes
     assert isinstance(model, SemiSupervisedVAE) == (config.labelled is not None)
-    hierarchical = config.architecture == "hvae"
+    hierarchical = config.architecture in ("hvae", "conv_hvae")
     assert isinstance(model, HierarchicalVAE) == hierarchical
     # Burda et al.'s dense MLP has 50 latents; Tomczak & Welling's gated ones 40 per layer.
     assert model.latent_dim == (50 if config.architecture == "dense" else 40)

@@ -13,6 +13,7 @@ __getattr__, __dir__ = lazy_exports(
     submodules=(
         "blocks",
         "conv",
+        "conv_hvae",
         "dense",
         "gated_dense",
         "networks",

@@ -56,7 +56,9 @@ class HierarchicalVAE(VAE):
         super().__init__(encoder, decoder, **kwargs)
         self.inference_networks = list(inference_networks)
         self.generative_networks = list(generative_networks)
-        _check_layers(encoder, decoder, self.inference_networks, self.generative_networks)
+        _check_layers(
+            encoder, decoder, self.inference_networks, self.generative_networks, self.likelihood
+        )
 
     def _check_networks(self, encoder: keras.Model, decoder: keras.Model) -> None:
         # The decoder takes every layer's z; `_check_layers` checks it once the layers are known.
@@ -173,9 +175,10 @@ class HierarchicalVAE(VAE):
         return super().from_config(config)
 
 
-def _check_layers(encoder, decoder, inference_networks, generative_networks) -> None:
+def _check_layers(encoder, decoder, inference_networks, generative_networks, likelihood) -> None:
     """Raises a ValueError unless the networks make one hierarchy: a posterior and a prior
-    network per lower layer, sizes chained top to bottom, a decoder of every layer."""
+    network per lower layer, sizes chained top to bottom, a decoder of every layer giving the
+    `likelihood`'s parameters for every pixel."""
     if not inference_networks:
         raise ValueError("A hierarchical VAE needs at least one layer below the top; for one "
                          "layer use VAE.")  # fmt: skip
@@ -206,10 +209,15 @@ def _check_layers(encoder, decoder, inference_networks, generative_networks) -> 
             f"The decoder takes {inputs} but the layers are {[(s,) for s in sizes]} (top first); "
             "it must take every layer's z."
         )
-    if tuple(decoder.output_shape[1:]) != tuple(encoder.input_shape[1:]):
+    *spatial, channels = encoder.input_shape[1:]
+    params = likelihood.param_channels(channels)
+    if tuple(decoder.output_shape[1:]) != (*spatial, params):
+        per_pixel = "one parameter per pixel channel"
+        if params != channels:
+            per_pixel = f"{params} parameters per pixel for the {type(likelihood).__name__}"
         raise ValueError(
             f"The decoder outputs {decoder.output_shape[1:]} but the encoder takes images of "
-            f"{encoder.input_shape[1:]}; the decoder must give one parameter per pixel."
+            f"{encoder.input_shape[1:]}; the decoder must give {per_pixel}."
         )
 
 

@@ -71,16 +71,16 @@ class TrainingConfig:
     latent_dim: int = _field(16, help="Size of the latent z.", min=1)
     # dense widths / conv and resnet channels; the architecture's default if None
     hidden_units: tuple[int, ...] | None = _field(
-        None, help="dense, gated_dense, hvae: comma-separated widths [512,256]."
+        None, help="dense, gated_dense, hvae, conv_hvae: comma-separated widths [512,256]."
     )
     filters: tuple[int, ...] | None = _field(
-        None, help="conv/resnet: comma-separated channels [32,64]."
+        None, help="conv, resnet, conv_hvae: comma-separated channels [32,64]."
     )
     activation: str | None = _field(
         None, help="dense: activation of the hidden layers [relu] (tanh: Burda et al.'s MLP)."
     )
     latent_layers: int | None = _field(
-        None, help="hvae: stochastic layers, each of --latent-dim units [2].", min=2
+        None, help="hvae, conv_hvae: stochastic layers, each of --latent-dim units [2].", min=2
     )
     upsampling: str | None = _field(
         None,

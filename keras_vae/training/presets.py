@@ -36,6 +36,14 @@ _TOMCZAK = {"architecture": "gated_dense", "hidden_units": (300, 300), "latent_d
 
 # Their two-stochastic-layer version: 40 + 40 latents, each network of gated 300-unit layers.
 _TOMCZAK_HIERARCHY = {**_TOMCZAK, "architecture": "hvae", "latent_layers": 2}
+# And its convolutional version (their convHVAE): gated convolutions of 32 and 64 channels.
+_TOMCZAK_CONV_HIERARCHY = {
+    "architecture": "conv_hvae",
+    "latent_layers": 2,
+    "latent_dim": 40,
+    "filters": (32, 64),
+    "hidden_units": (300,),
+}
 
 # Kingma et al.'s (2014) semi-supervised MNIST as their code runs it (dpkingma/nips14-ssl): the
 # 50,000/10,000 split, softplus MLPs, 50 latents, Adam 3e-4, and for M2 on M1's codes one
@@ -85,6 +93,15 @@ PRESETS = MappingProxyType(
             {**_PROTOCOL, **_WARMUP, **_TOMCZAK_HIERARCHY, "prior": "vamp", "prior_components": 500}
         ),
         "hvae-mnist": MappingProxyType({**_PROTOCOL, **_WARMUP, **_TOMCZAK_HIERARCHY}),
+        "conv-hvae-vamp-mnist": MappingProxyType(
+            {
+                **_PROTOCOL,
+                **_WARMUP,
+                **_TOMCZAK_CONV_HIERARCHY,
+                "prior": "vamp",
+                "prior_components": 500,
+            }
+        ),
         # The standard row's network, conditioned on the digit.
         "cvae-mnist": MappingProxyType({**_PROTOCOL, **_WARMUP, **_BURDA, "conditional": True}),
         "iwae-mnist": MappingProxyType({**_PROTOCOL, **_BURDA, "objective": "iwae", "k": 5}),
