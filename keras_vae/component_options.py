@@ -12,6 +12,7 @@ import collections.abc
 import inspect
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,3 +139,40 @@ def _reads_as(hint: Any) -> str:
     if _is_sequence(hint):
         return "comma-separated values"
     return getattr(hint, "__name__", str(hint))
+
+
+def parse_settings(settings: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Returns {role: {option: text}} of "role.option=value" strings; raises a ValueError for
+    one that is malformed."""
+    parsed: dict[str, dict[str, str]] = {}
+    for setting in settings:
+        key, equals, text = setting.partition("=")
+        role, dot, option = key.strip().partition(".")
+        if not (equals and dot and role and option):
+            raise ValueError(
+                f"--set takes ROLE.OPTION=VALUE (e.g. prior.components=500), got {setting!r}."
+            )
+        parsed.setdefault(role, {})[option.strip().replace("-", "_")] = text.strip()
+    return parsed
+
+
+def parse_options(
+    role: str, what: str, options: dict[str, ComponentOption], given: dict[str, str]
+) -> dict[str, Any]:
+    """Returns {option: value} of the texts `given` (`--set role.option=text`) for the
+    component `what`, whose options are `options`, each converted by its type hint; raises a
+    ValueError naming its options for one it does not take, or a text that does not read."""
+    values = {}
+    for option, text in given.items():
+        if option not in options:
+            raise ValueError(
+                f"--set {role}.{option}: {what} has no option {option!r}. Its options: "
+                f"{'; '.join(o.describe() for o in options.values()) or 'none'}."
+            )
+        try:
+            values[option] = options[option].parse(text)
+        except ValueError as error:
+            raise ValueError(
+                f"--set {role}.{option}={text}: {error} ({what}'s {options[option].describe()})."
+            ) from None
+    return values

@@ -97,3 +97,33 @@ def test_a_bad_file_is_an_error_that_names_the_setting(tmp_path, text, message):
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
     assert not out.exists()
+
+
+def test_a_dataset_table_names_the_dataset_and_sets_its_options(tmp_path):
+    data = write_strokes_npz(tmp_path / "strokes.npz", 64, 32)
+    m1 = tmp_path / "m1"
+    result = CliRunner().invoke(
+        main, ["train", "--data", str(data), "--epochs", "1", "--batch-size", "32",
+               "--latent-dim", "4", "--hidden-units", "8", "--out", str(m1)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "m1m2.toml"
+    path.write_text(f"""
+data = "{m1}"
+epochs = 1
+batch_size = 32
+latent_dim = 2
+likelihood = "normal"
+
+[dataset]
+name = "m1_codes"
+min_spread = 0.0      # keep every dimension
+sample = false
+""")
+    out = tmp_path / "m1m2"
+    result = CliRunner().invoke(main, ["train", "--config", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["dataset"] == "m1_codes"
+    assert saved["component_options"] == ["dataset.min_spread=0.0", "dataset.sample=false"]
+    assert keras_vae.load_vae(out).image_shape == (1, 1, 4)  # all four of M1's dimensions

@@ -13,6 +13,7 @@ from keras_vae.cli import main
 from keras_vae.data.dataset import read_dataset
 from keras_vae.inference import posterior_means
 from keras_vae.models.semi_supervised import SemiSupervisedVAE
+from keras_vae.training.config import read_config
 from keras_vae.training.m1_codes import M1Codes, SampledCodes, active_dimensions
 from tests.helpers import labelled_bars, write_labelled_npz
 
@@ -132,3 +133,46 @@ def test_the_m1m2_preset_trains_on_the_codes_of_the_run_given(m1_run, tmp_path):
     )  # fmt: skip
     model = keras.models.load_model(out / "model.keras")
     assert isinstance(model, SemiSupervisedVAE) and model.image_shape[:2] == (1, 1)
+
+
+def test_set_dataset_options_reach_the_codes(m1_run, tmp_path):
+    model = keras.models.load_model(m1_run / "model.keras")
+    x, _ = labelled_bars(800, classes=4)
+    x = (x * 255).astype("uint8") / np.float32(255)
+    spread = posterior_means(model, x[:600])[0].std(axis=0)
+    median = f"{np.median(spread):.6f}"
+    out = tmp_path / "m1m2"
+    result = CliRunner().invoke(
+        main,
+        ["train", "--dataset", "m1_codes", "--data", str(m1_run), "--labelled", "20",
+         "--likelihood", "normal", "--latent-dim", "2", "--hidden-units", "8",
+         "--batch-size", "50", "--epochs", "1", "--out", str(out),
+         "--set", f"dataset.min_spread={median}", "--set", "dataset.sample=false"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    source = read_config(out / "config.json").data_source()
+    assert dict(source.options) == {"min_spread": median, "sample": "false"}
+    codes, _ = source.load().train
+    assert isinstance(codes, np.ndarray) and codes.shape[1:] == (1, 1, 4)
+    assert keras.models.load_model(out / "model.keras").image_shape == (1, 1, 4)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("dataset.spread=0.2", "the m1_codes dataset has no option 'spread'. Its options: "
+                               "min_spread: float = 0.1; sample: bool = True; seed: int = 0"),
+        ("dataset.min_spread=wide", "--set dataset.min_spread=wide"),
+        ("dataset.test_split=0.2", "pass --test-split instead"),
+    ],
+)  # fmt: skip
+def test_bad_dataset_settings_name_the_dataset_s_options(m1_run, tmp_path, setting, message):
+    result = CliRunner().invoke(
+        main,
+        ["train", "--dataset", "m1_codes", "--data", str(m1_run), "--labelled", "20",
+         "--likelihood", "normal", "--epochs", "1", "--out", str(tmp_path / "bad"),
+         "--set", setting],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert not (tmp_path / "bad").exists()

@@ -29,13 +29,14 @@ from typing import Any
 import tomllib
 
 from keras_vae.cli.errors import BadInput
+from keras_vae.data.dataset import OPTION_FLAGS
 from keras_vae.run_directory import RunDirectory
-from keras_vae.training.components import FLAGS, ROLES
+from keras_vae.training.components import DATASET, FLAGS, ROLES
 from keras_vae.training.config import TrainingConfig, flag_of, option_of
 
 # What picks each role's component; the KL and MMD terms follow --objective.
 _NAMED_BY = {"architecture": "architecture", "likelihood": "likelihood", "prior": "prior",
-             "objective": "objective"}  # fmt: skip
+             "objective": "objective", "dataset": "dataset"}  # fmt: skip
 # Runner options a file may give beside the config's fields.
 _RUNNER = ("out", "overwrite")
 # What a run's saved config holds that is not a setting of a new run.
@@ -80,7 +81,8 @@ def config_file_arguments(path: Path) -> list[str]:
             raise BadInput(
                 f"--config {path}: unknown setting {key!r}.{hint} A file takes train's options by "
                 f"name ({', '.join(sorted([*known, *_RUNNER]))}) and a table per component "
-                f"([{'], ['.join(ROLES)}], and one per loss term --objective adds, as [mmd])."
+                f"([{'], ['.join(ROLES)}], [dataset], and one per loss term --objective adds, "
+                "as [mmd])."
             )
     return arguments
 
@@ -96,6 +98,8 @@ def _section_arguments(path: Path, role: str, options: dict, fields: dict) -> li
             arguments += _flag(flag_of(fields[_NAMED_BY[role]]), value)
         elif (role, option) in FLAGS:
             arguments += _flag(flag_of(fields[FLAGS[role, option]]), value)
+        elif role == DATASET and option in fields and option in OPTION_FLAGS:
+            arguments += _flag(flag_of(fields[option]), value)  # [dataset] image_size = 32
         else:
             arguments += ["--set", f"{role}.{option}={_text(value)}"]
     return arguments

@@ -63,13 +63,18 @@ class Dataset:
 
 
 def read_dataset(
-    path: str | os.PathLike | None = None, dataset: str | None = None, **options: Any
+    path: str | os.PathLike | None = None,
+    dataset: str | None = None,
+    settings: dict[str, str] | None = None,
+    **options: Any,
 ) -> tuple[Split, Split]:
     """Reads the dataset at `path` (or named `dataset`; neither: MNIST).
 
     Args:
         path: a file or directory; its kind is recognised unless `dataset` names it.
         dataset: a registered dataset's name (`list_datasets()`).
+        settings: {option: text} of the dataset's options that have no flag of their own
+            (`train --set dataset.OPTION=TEXT`), each converted by its type hint.
         **options: the dataset's options; one the dataset does not take must be None or the
             default of the datasets that take it.
 
@@ -79,7 +84,7 @@ def read_dataset(
     path = None if path is None else Path(path).expanduser()
     name = dataset or ("mnist" if path is None else dataset_name_of(path))
     cls = get_dataset(name)
-    given = _check_options(cls, path, options)
+    given = _check_options(cls, path, options) | _parsed_settings(cls, name, settings or {})
     if not cls.takes_path:
         if path is not None:
             raise ValueError(
@@ -103,6 +108,20 @@ def dataset_name_of(path: Path) -> str:
         f"No dataset at {path}: pass an .npz file, a directory of IDX files or shards, a folder "
         f"of images, or a path a registered dataset reads ({', '.join(list_datasets())})."
     )
+
+
+def _parsed_settings(cls: type, name: str, settings: dict[str, str]) -> dict[str, Any]:
+    """Returns the options of `settings` ({option: text}) converted for the dataset `cls`;
+    raises a ValueError for one it does not take, or one that has its own flag."""
+    from keras_vae.component_options import component_options, parse_options
+
+    for option in settings:
+        if option in OPTION_FLAGS:
+            raise ValueError(
+                f"--set dataset.{option}: pass {OPTION_FLAGS[option]} instead, the flag that "
+                "sets it for every dataset that takes it."
+            )
+    return parse_options("dataset", f"the {name} dataset", component_options(cls), settings)
 
 
 def _check_options(cls: type, path: Path | None, options: dict[str, Any]) -> dict:

@@ -53,6 +53,8 @@ class DataSource:
         image_size, test_split, split_seed, skip_bad_images, stream: a folder of images' size,
             test split, unreadable files, and whether its training images stay on disk
             (`keras_vae.data.image_folder.ImageFolder`).
+        options: (name, text) pairs of the dataset's other options (`--set dataset.NAME=TEXT`,
+            e.g. `m1_codes`' `min_spread`), converted by their type hints.
     """
 
     data: str | os.PathLike | None = None
@@ -67,6 +69,7 @@ class DataSource:
     split_seed: int = 0
     skip_bad_images: bool = False
     stream: bool = False
+    options: tuple[tuple[str, str], ...] = ()
 
     def load(self) -> RunData:
         """Returns the images and labels a run with this source sees."""
@@ -78,6 +81,7 @@ class DataSource:
             split_seed=self.split_seed,
             skip_bad_images=self.skip_bad_images,
             stream=self.stream,
+            settings=dict(self.options),
         )
         (x_train, y_train), (x_test, y_test) = binarize_splits(grey, self.binarize, self.seed)
         if self.exclude_labels:

@@ -1,26 +1,34 @@
 """The components a run builds (one per role) and the options `--set ROLE.OPTION=VALUE` gives them.
 
 Roles: the architecture, the likelihood, the KL term, the prior and the objective, plus any loss
-term `--objective` adds to the ELBO, under its registered name (`mmd`). `--objective` takes a
-registered objective, or a loss term that shapes the ELBO: one reported as the KL (`beta_tc`)
-takes the KL's place, any other is added. Whatever is registered under the name a run picks (a
-plugin's included) takes every option its signature declares (`keras_vae.component_options`);
-no list of names is written here.
+term `--objective` adds to the ELBO, under its registered name (`mmd`); `--set dataset.*` sets
+the options of the dataset a run reads, which `keras_vae.data.dataset.read_dataset` takes.
+`--objective` takes a registered objective, or a loss term that shapes the ELBO: one reported
+as the KL (`beta_tc`) takes the KL's place, any other is added. Whatever is registered under the
+name a run picks (a plugin's included) takes every option its signature declares
+(`keras_vae.component_options`); no list of names is written here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from keras_vae.component_options import ComponentOption, component_options
+from keras_vae.component_options import (
+    ComponentOption,
+    component_options,
+    parse_options,
+    parse_settings,
+)
 
 if TYPE_CHECKING:
     from keras_vae.training.config import TrainingConfig
 
 # The roles every run has; a run with a loss term added by --objective has that one too.
 ROLES = ("architecture", "likelihood", "kl", "prior", "objective")
+
+# The role of `--set dataset.OPTION=VALUE`: the options of the dataset a run reads.
+DATASET = "dataset"
 
 # The options a dedicated flag of `keras-vae train` sets: (role, option) -> TrainingConfig field.
 FLAGS = {
@@ -38,21 +46,6 @@ FLAGS = {
     ("mmd", "kernel"): "mmd_kernel",
     ("mmd", "weight"): "mmd_weight",
 }
-
-
-def parse_settings(settings: Sequence[str]) -> dict[str, dict[str, str]]:
-    """Returns {role: {option: text}} of "role.option=value" strings; raises a ValueError for
-    one that is malformed."""
-    parsed: dict[str, dict[str, str]] = {}
-    for setting in settings:
-        key, equals, text = setting.partition("=")
-        role, dot, option = key.strip().partition(".")
-        if not (equals and dot and role and option):
-            raise ValueError(
-                f"--set takes ROLE.OPTION=VALUE (e.g. prior.components=500), got {setting!r}."
-            )
-        parsed.setdefault(role, {})[option.strip().replace("-", "_")] = text.strip()
-    return parsed
 
 
 def objective_parts(name: str) -> dict[str, str]:
@@ -127,6 +120,8 @@ def component_settings(config: TrainingConfig) -> dict[str, dict[str, Any]]:
             )
     settings: dict[str, dict[str, Any]] = {}
     for role, given in parse_settings(config.component_options).items():
+        if role == DATASET:
+            continue  # read with the data (`dataset_settings`), not built with the model
         if role not in components:
             raise ValueError(
                 f"--set {role}.*: this run has no {role!r} component. Its roles: "
@@ -136,25 +131,13 @@ def component_settings(config: TrainingConfig) -> dict[str, dict[str, Any]]:
         what = _what(role, name)
         options = component_options(component)
         for option, text in given.items():
-            if option not in options:
-                raise ValueError(
-                    f"--set {role}.{option}: {what} has no option {option!r}. Its options: "
-                    f"{_listed(options)}."
-                )
             flag = FLAGS.get((role, option))
             if flag and getattr(config, flag) != defaults[flag]:
                 raise ValueError(
                     f"--set {role}.{option}={text} and --{flag.replace('_', '-')} "
                     f"{getattr(config, flag)} both set {what}'s {option}; give one."
                 )
-            try:
-                value = options[option].parse(text)
-            except ValueError as error:
-                raise ValueError(
-                    f"--set {role}.{option}={text}: {error} ({what}'s "
-                    f"{options[option].describe()})."
-                ) from None
-            settings.setdefault(role, {})[option] = value
+        settings[role] = parse_options(role, what, options, given)
     return settings
 
 

@@ -272,6 +272,8 @@ class TrainingConfig:
 
     def data_source(self) -> DataSource:
         """Returns where this run's images come from and how it prepares them."""
+        from keras_vae.component_options import parse_settings
+
         return DataSource(
             data=self.data,
             dataset=self.dataset,
@@ -285,6 +287,7 @@ class TrainingConfig:
             split_seed=self.split_seed,
             skip_bad_images=self.skip_bad_images,
             stream=self.stream,
+            options=tuple(parse_settings(self.component_options).get("dataset", {}).items()),
         )
 
     def validation_images(self, train_images: int) -> int:
