@@ -176,9 +176,12 @@ def test_the_latent_sampler_takes_the_classifier_s_class_where_no_label_is_known
                    semi_supervised=True, seed=1)  # fmt: skip
     x, _ = labelled_bars(60, classes=CLASSES)
     labels = np.full(60, -1)
-    labels[:3] = [0, 1, 2]  # M2 knows three labels; the classifier gives the others
+    # M2 knows 15 labels, 5 of each class (so that each class's mixture has codes to fit
+    # whatever the untrained classifier says); the classifier gives the others.
+    labels[:15] = np.tile(np.arange(CLASSES), 5)
     sampler = fit_latent_sampler(m2, x, components=1, labels=labels)
-    believed = np.concatenate([[0, 1, 2], to_numpy(m2.classify(x[3:])).argmax(axis=1)])
+    believed = np.concatenate([labels[:15], to_numpy(m2.classify(x[15:])).argmax(axis=1)])
+    assert (believed[15:] >= 0).all()
     codes, _ = posterior_means(m2, x, labels=believed)
     for label, mixture in enumerate(sampler.mixtures):
         np.testing.assert_allclose(mixture.means[0], codes[believed == label].mean(axis=0),
