@@ -23,7 +23,8 @@ from keras_vae.data.dataset import Dataset, Split
 
 @dataclass(frozen=True)
 class M1Codes(Dataset):
-    """The posterior means of the images of a trained run under its model.
+    """The codes of a trained run's images under its model, in the dimensions it uses: the
+    test images' posterior means, and the training images' means or fresh draws (`sample`).
 
     Args:
         path: the directory of a `keras-vae train` run of an unconditional VAE.
