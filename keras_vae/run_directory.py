@@ -95,9 +95,13 @@ class RunDirectory:
             self.training_curves,
         ]
 
-    def has_files(self) -> bool:
-        """Whether the directory exists and holds anything."""
-        return self.path.is_dir() and any(self.path.iterdir())
+    def has_files(self, besides: Path | None = None) -> bool:
+        """Whether the directory exists and holds anything other than `besides` (the M1 run
+        inside an M1+M2 run's directory, `keras_vae.training.m1m2`)."""
+        if not self.path.is_dir():
+            return False
+        kept = None if besides is None else Path(besides).resolve()
+        return any(path.resolve() != kept for path in self.path.iterdir())
 
     def prepare(self, replace: bool = False) -> None:
         """Makes the directory ready for a run to write to, after `clear()` if `replace`.

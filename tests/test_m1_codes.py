@@ -2,6 +2,7 @@
 `m1_codes` dataset, then classifying that run's test images."""
 
 import csv
+import dataclasses
 import json
 
 import keras
@@ -176,3 +177,99 @@ def test_bad_dataset_settings_name_the_dataset_s_options(m1_run, tmp_path, setti
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
     assert not (tmp_path / "bad").exists()
+
+
+# M1's settings for the tiny test images: the m1-mnist preset's batches of 1,000 and its
+# 10,000 validation images exceed them, and its 3e-4 learns too little in a few epochs.
+_SMALL_M1 = ["--set", "m1.batch_size=50", "--set", "m1.validation_split=100",
+             "--set", "m1.hidden_units=64", "--set", "m1.latent_dim=8",
+             "--set", "m1.learning_rate=1e-3"]  # fmt: skip
+
+
+def _m1m2_command(data, out, *more):
+    return ["train", "--preset", "m1m2-mnist", "--data", str(data), "--out", str(out),
+            "--validation-split", "100", "--labelled", "20", "--batch-size", "50",
+            "--hidden-units", "16", "--epochs", "1", *_SMALL_M1, *more]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def bars_npz(tmp_path_factory):
+    return write_labelled_npz(tmp_path_factory.mktemp("bars") / "bars.npz", 600, 200)
+
+
+def test_one_command_trains_m1_on_the_images_then_m2_on_its_codes(bars_npz, tmp_path):
+    out = tmp_path / "m1m2"
+    result = CliRunner().invoke(main, _m1m2_command(bars_npz, out, "--set", "m1.epochs=4"))
+    assert result.exit_code == 0, result.output
+    m1 = read_config(out / "m1" / "config.json")
+    # The m1-mnist preset, with the m1.* settings given and M2's seed.
+    assert (m1.activation, m1.binarize, m1.data, m1.epochs, m1.hidden_units, m1.seed) == (
+        "softplus", "dynamic", bars_npz, 4, (64,), 0,
+    )  # fmt: skip
+    assert len(list(csv.DictReader((out / "m1" / "log.csv").open()))) == 4
+    m2 = read_config(out / "config.json")
+    assert (m2.dataset, m2.data, m2.epochs) == ("m1_codes", out / "m1", 1)
+    (codes, _), _ = M1Codes(out / "m1").read()
+    model = keras.models.load_model(out / "model.keras")
+    assert isinstance(model, SemiSupervisedVAE)
+    assert model.image_shape == (1, 1, codes.shape[-1])
+    # Run again: M1 is reused as it is, and M2's finished run is not overwritten.
+    model_time = (out / "m1" / "model.keras").stat().st_mtime_ns
+    again = CliRunner().invoke(main, _m1m2_command(bars_npz, out, "--set", "m1.epochs=4"))
+    assert again.exit_code == 2 and "pass --resume" in again.output, again.output
+    assert (out / "m1" / "model.keras").stat().st_mtime_ns == model_time
+    resumed = CliRunner().invoke(main, ["train", "--out", str(out), "--resume", "--epochs", "2"])
+    assert resumed.exit_code == 0, resumed.output
+    assert len(list(csv.DictReader((out / "log.csv").open()))) == 2
+
+
+def test_an_unfinished_m1_is_resumed_by_the_same_command(bars_npz, tmp_path):
+    from keras_vae.training.config import TrainingConfig
+    from keras_vae.training.m1m2 import m1_config
+    from keras_vae.training.run import train
+
+    out = tmp_path / "m1m2"
+    settings = [s for s in _SMALL_M1 if s != "--set"] + ["m1.epochs=3"]
+    m1 = m1_config(TrainingConfig(out=out, data=bars_npz, component_options=tuple(settings)))
+    train(dataclasses.replace(m1, epochs=2))  # as if the command was stopped after epoch 2
+    first_rows = (out / "m1" / "log.csv").read_text().splitlines()
+    result = CliRunner().invoke(main, _m1m2_command(bars_npz, out, "--set", "m1.epochs=3"))
+    assert result.exit_code == 0, result.output
+    rows = (out / "m1" / "log.csv").read_text().splitlines()
+    assert len(rows) == 4 and rows[:3] == first_rows  # header + epochs 1, 2 kept, 3 added
+    assert (out / "model.keras").exists()
+
+
+@pytest.mark.parametrize(
+    ("more", "message"),
+    [
+        (["--set", "m1.epoch=3"], "the M1 run (a training run) has no option 'epoch'"),
+        (["--set", "m1.epochs=0"], "--set m1.epochs=0: the least allowed is 1"),
+    ],
+)
+def test_bad_m1_settings_are_refused_before_anything_is_written(bars_npz, tmp_path, more, message):
+    out = tmp_path / "m1m2"
+    result = CliRunner().invoke(main, _m1m2_command(bars_npz, out, *more))
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert not out.exists()
+
+
+def test_m1_settings_need_an_m1_to_train(m1_run, tmp_path):
+    result = CliRunner().invoke(main, _m1m2_command(m1_run, tmp_path / "m1m2"))
+    assert result.exit_code == 2, result.output
+    assert "this run trains no M1" in result.output
+    assert not (tmp_path / "m1m2").exists()
+
+
+def test_resume_before_m2_started_says_to_rerun_the_command(bars_npz, tmp_path):
+    from keras_vae.training.config import TrainingConfig
+    from keras_vae.training.m1m2 import m1_config
+    from keras_vae.training.run import train
+
+    out = tmp_path / "m1m2"
+    settings = [s for s in _SMALL_M1 if s != "--set"] + ["m1.epochs=2"]
+    train(m1_config(TrainingConfig(out=out, data=bars_npz, component_options=tuple(settings))))
+    result = CliRunner().invoke(main, ["train", "--out", str(out), "--resume"])
+    assert result.exit_code == 2, result.output
+    assert "its M1" in result.output and "without --resume" in result.output

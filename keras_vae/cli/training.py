@@ -12,9 +12,12 @@ from keras_vae.cli.backend import KerasCommand
 from keras_vae.cli.config_file import with_config_file
 from keras_vae.cli.errors import BadInput, Diverged, user_errors
 from keras_vae.cli.options import training_options
+from keras_vae.component_options import parse_settings
 from keras_vae.run_directory import RunDirectory
+from keras_vae.training.components import M1
 from keras_vae.training.config import TrainingConfig, read_config
 from keras_vae.training.distribution import DataParallel
+from keras_vae.training.m1m2 import M1_DIRECTORY, train_m1_first, trains_m1_first
 from keras_vae.training.presets import PRESETS
 
 
@@ -107,6 +110,12 @@ def train(
     from keras_vae.training.run import train as run_training
 
     if resume:
+        if out is not None and RunDirectory(out / M1_DIRECTORY).config.exists():
+            if not RunDirectory(out).config.exists():
+                raise BadInput(
+                    f"M2 has not started in {out}: its M1 ({out / M1_DIRECTORY}) is unfinished. "
+                    "Run the command that started it again, without --resume: it resumes M1."
+                )
         if out is None or not RunDirectory(out).config.exists():
             raise BadInput(
                 f"--resume needs --out DIR of an earlier run (with its {RunDirectory.CONFIG})."
@@ -121,6 +130,16 @@ def train(
             out = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{options['architecture']}"
         config = TrainingConfig(out=out, distribution=distribution, **options)
     with user_errors():
+        if not resume and trains_m1_first(config):
+            images = config.data or "MNIST"
+            click.echo(f"M1+M2: training M1 on {images} in {out / M1_DIRECTORY} first")
+            config = train_m1_first(config, overwrite=overwrite)
+            click.echo(f"M1+M2: training M2 on the codes of {config.data}")
+        elif not resume and parse_settings(config.component_options).get(M1):
+            raise BadInput(
+                f"--set {M1}.*: options of the M1 run that --dataset m1_codes trains first when "
+                "--data holds images; this run trains no M1."
+            )
         try:
             result = run_training(config, resume=resume, overwrite=overwrite)
         except TrainingDiverged as error:

@@ -29,6 +29,7 @@ ROLES = ("architecture", "likelihood", "kl", "prior", "objective")
 
 # The role of `--set dataset.OPTION=VALUE`: the options of the dataset a run reads.
 DATASET = "dataset"
+M1 = "m1"  # --set m1.OPTION=VALUE: an option of the M1 run that M2 learns from
 
 # The options a dedicated flag of `keras-vae train` sets: (role, option) -> TrainingConfig field.
 FLAGS = {
@@ -120,8 +121,10 @@ def component_settings(config: TrainingConfig) -> dict[str, dict[str, Any]]:
             )
     settings: dict[str, dict[str, Any]] = {}
     for role, given in parse_settings(config.component_options).items():
-        if role == DATASET:
-            continue  # read with the data (`dataset_settings`), not built with the model
+        if role in (DATASET, M1):
+            # read with the data (`dataset_settings`), or the settings of the M1 run trained
+            # before M2 (`keras_vae.training.m1m2`), not built with the model
+            continue
         if role not in components:
             raise ValueError(
                 f"--set {role}.*: this run has no {role!r} component. Its roles: "

@@ -153,7 +153,8 @@ class TrainingConfig:
         (),
         help="ROLE.OPTION=VALUE: an option of the run's architecture, likelihood, kl, prior, "
         "objective or mmd term, plugins' included (e.g. prior.components=50; keras-vae list "
-        "--options). Repeatable.",
+        "--options); dataset.OPTION of the dataset; m1.OPTION of the M1 run that --dataset "
+        "m1_codes trains first when --data holds images (e.g. m1.epochs=30). Repeatable.",
         flag="--set",
     )
     batch_size: int = _field(128, help="Images per optimizer step.", min=1)

@@ -65,7 +65,8 @@ _M1_M2 = {**_KINGMA, "dataset": "m1_codes", "likelihood": "normal", "epochs": 30
 PRESETS = MappingProxyType(
     {
         "m1-mnist": MappingProxyType({**_M1, "epochs": 1000}),
-        # --data RUN: the m1-mnist run whose codes it learns from.
+        # --data RUN: the m1-mnist run whose codes it learns from; --data IMAGES: that run is
+        # trained first, in OUT/m1 (keras_vae.training.m1m2).
         "m1m2-mnist": MappingProxyType(
             {**_M1_M2, "labelled": 100, "hidden_units": (300,), "batch_size": 500}
         ),

@@ -187,7 +187,7 @@ def _check_request(
             f"run's {config.epochs} epochs; pass at most --epochs."
         )
     component_settings(config)  # an option no component takes fails before any file is written
-    if chief and not resume and not overwrite and run.has_files():
+    if chief and not resume and not overwrite and run.has_files(besides=config.data):
         raise FileExistsError(
             f"{run.path} is not empty; choose another --out, or pass --resume (continue that "
             "run) or --overwrite (replace its files)."
