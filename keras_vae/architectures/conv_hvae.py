@@ -19,38 +19,8 @@ import keras
 from keras import layers
 
 from keras_vae.architectures.blocks import as_tuple, check_shapes
-from keras_vae.architectures.gated_dense import Clip, GatedDense
+from keras_vae.architectures.gated import GatedConv2D, GatedDense, clipped_gaussian_head
 from keras_vae.architectures.networks import HierarchicalNetworks
-
-
-@keras.saving.register_keras_serializable(package="keras_vae")
-class GatedConv2D(layers.Layer):
-    """A gated convolution: `Conv2D(x) * sigmoid(Conv2D(x))`, both 'same'-padded."""
-
-    def __init__(self, filters: int, kernel_size: int, strides: int = 1, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.filters, self.kernel_size, self.strides = filters, kernel_size, strides
-        conv = dict(filters=filters, kernel_size=kernel_size, strides=strides, padding="same")
-        self.linear = layers.Conv2D(**conv, name="linear")
-        self.gate = layers.Conv2D(**conv, activation="sigmoid", name="gate")
-
-    def build(self, input_shape):
-        self.linear.build(input_shape)
-        self.gate.build(input_shape)
-
-    def call(self, x):
-        return self.linear(x) * self.gate(x)
-
-    def compute_output_shape(self, input_shape):
-        return self.linear.compute_output_shape(input_shape)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-        }
 
 
 def conv_hvae(
@@ -95,9 +65,7 @@ def conv_hvae(
         )
 
     def gaussian(features, name):
-        z_mean = layers.Dense(latent_dim, name=f"{name}_mean")(features)
-        z_log_var = layers.Dense(latent_dim, name=f"{name}_log_var")(features)
-        return [z_mean, Clip(*log_var_range, name=f"{name}_clip")(z_log_var)]
+        return clipped_gaussian_head(features, latent_dim, log_var_range, name)
 
     def image_features(images, kernels):
         # Two convolutions of each width, the second halving the image, then a few channels.

@@ -1,7 +1,7 @@
 """`gated_dense`: the MLP of gated layers that Tomczak & Welling (2018) used for the VampPrior.
 
-Each hidden layer is h(x) * sigmoid(g(x)), two linear maps of its input (Dauphin et al.'s gated
-linear unit), and the encoder's log-variance is clipped to [-6, 2] as in the paper's code.
+Each hidden layer is a `GatedDense` (`keras_vae.architectures.gated`), and the encoder's
+log-variance is clipped to [-6, 2] as in the paper's code.
 """
 
 from __future__ import annotations
@@ -10,48 +10,10 @@ import math
 from collections.abc import Sequence
 
 import keras
-from keras import layers, ops
+from keras import layers
 
 from keras_vae.architectures.blocks import as_tuple, check_shapes
-
-
-@keras.saving.register_keras_serializable(package="keras_vae")
-class GatedDense(layers.Layer):
-    """A gated dense layer: `Dense(units)(x) * sigmoid(Dense(units)(x))`."""
-
-    def __init__(self, units: int, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.units = units
-        self.linear = layers.Dense(units, name="linear")
-        self.gate = layers.Dense(units, activation="sigmoid", name="gate")
-
-    def build(self, input_shape):
-        self.linear.build(input_shape)
-        self.gate.build(input_shape)
-
-    def call(self, x):
-        return self.linear(x) * self.gate(x)
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], self.units)
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units}
-
-
-@keras.saving.register_keras_serializable(package="keras_vae")
-class Clip(layers.Layer):
-    """Clips its input to [low, high] (a hard tanh with those bounds)."""
-
-    def __init__(self, low: float, high: float, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.low, self.high = float(low), float(high)
-
-    def call(self, x):
-        return ops.clip(x, self.low, self.high)
-
-    def get_config(self):
-        return {**super().get_config(), "low": self.low, "high": self.high}
+from keras_vae.architectures.gated import Clip, GatedDense
 
 
 def gated_dense(

@@ -14,7 +14,7 @@ import keras
 from keras import layers
 
 from keras_vae.architectures.blocks import as_tuple, check_shapes
-from keras_vae.architectures.gated_dense import Clip, GatedDense
+from keras_vae.architectures.gated import GatedDense, clipped_gaussian_head
 from keras_vae.architectures.networks import HierarchicalNetworks
 
 
@@ -48,9 +48,7 @@ def hvae(
     width = widths[-1]
 
     def gaussian(features, name):
-        z_mean = layers.Dense(latent_dim, name=f"{name}_mean")(features)
-        z_log_var = layers.Dense(latent_dim, name=f"{name}_log_var")(features)
-        return [z_mean, Clip(*log_var_range, name=f"{name}_clip")(z_log_var)]
+        return clipped_gaussian_head(features, latent_dim, log_var_range, name)
 
     def mlp(inputs, name, model_name):
         h = layers.Flatten()(inputs) if len(inputs.shape) > 2 else inputs
