@@ -157,18 +157,27 @@ def test_bad_hierarchies_are_refused():
         )
 
 
-def test_train_evaluate_and_plot_a_hierarchy_from_the_command_line(tmp_path):
+@pytest.mark.parametrize(
+    "architecture, options, latent_dims",
+    [
+        ("hvae", ["--latent-layers", "3"], (2, 2, 2)),
+        ("conv_hvae", ["--filters", "4,8"], (2, 2)),
+    ],
+)
+def test_train_evaluate_and_plot_a_hierarchy_from_the_command_line(
+    tmp_path, architecture, options, latent_dims
+):
     data = write_strokes_npz(tmp_path / "strokes.npz", n_train=200, n_test=40)
     out = tmp_path / "run"
     result = CliRunner().invoke(
         main,
-        ["train", "--data", str(data), "--out", str(out), "--architecture", "hvae",
-         "--latent-layers", "3", "--hidden-units", "16", "--latent-dim", "2", "--epochs", "2",
+        ["train", "--data", str(data), "--out", str(out), "--architecture", architecture,
+         *options, "--hidden-units", "16", "--latent-dim", "2", "--epochs", "2",
          "--batch-size", "50", "--prior", "vamp", "--prior-components", "4"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     model = keras_vae.load_vae(out)
-    assert isinstance(model, HierarchicalVAE) and model.latent_dims == (2, 2, 2)
+    assert isinstance(model, HierarchicalVAE) and model.latent_dims == latent_dims
     result = CliRunner().invoke(main, ["evaluate", str(out), "--k", "5", "--generated", "20"])
     assert result.exit_code == 0, result.output
     assert "IWAE" in result.output
@@ -237,18 +246,3 @@ def test_a_convolutional_hierarchy_trains_saves_and_takes_wide_likelihoods(tmp_p
 def test_bad_convolutional_hierarchies_say_what_to_pass(kwargs, message):
     with pytest.raises(ValueError, match=message):
         keras_vae.get_architecture("conv_hvae")((8, 8, 1), 2, **kwargs)
-
-
-def test_train_a_convolutional_hierarchy_from_the_command_line(tmp_path):
-    data = write_strokes_npz(tmp_path / "strokes.npz", n_train=100, n_test=20)
-    out = tmp_path / "run"
-    result = CliRunner().invoke(
-        main,
-        ["train", "--data", str(data), "--out", str(out), "--architecture", "conv_hvae",
-         "--filters", "4,8", "--hidden-units", "16", "--latent-dim", "2", "--epochs", "1",
-         "--batch-size", "50", "--prior", "vamp", "--prior-components", "4"],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    model = keras_vae.load_vae(out)
-    assert isinstance(model, HierarchicalVAE) and model.latent_dims == (2, 2)
-    assert model.encoder.get_layer("q_z2_mean").input.shape[-1] == 6 * 7 * 7  # 28 -> 14 -> 7
