@@ -67,9 +67,12 @@ def test_a_decay_added_on_resume_matches_one_run_with_it(dataset, tmp_path):
     assert max(np.abs(a - b).max() for a, b in zip(flat, one, strict=True)) > 1e-4
 
 
-def test_a_decay_longer_than_the_run_is_refused(dataset, tmp_path):
-    config = TrainingConfig(out=tmp_path / "run", epochs=2, learning_rate_decay_epochs=3,
-                            **common(dataset))  # fmt: skip
-    with pytest.raises(ValueError, match="--learning-rate-decay-epochs 3 is more than the run's 2"):
-        train(config)
-    assert not (tmp_path / "run").exists()
+def test_a_decay_longer_than_the_run_anneals_all_of_it(dataset, tmp_path):
+    """A preset's 50-epoch anneal on a 2-epoch try anneals both epochs, as a 2-epoch decay."""
+    assert [decayed_learning_rate(1.0, epoch, 2, 50) for epoch in range(2)] == [
+        decayed_learning_rate(1.0, epoch, 2, 2) for epoch in range(2)
+    ]
+    train(TrainingConfig(out=tmp_path / "run", epochs=2, learning_rate_decay_epochs=50,
+                         **common(dataset)))  # fmt: skip
+    rates = [learning_rate(tmp_path / "run" / "checkpoints" / f"epoch_00{n}.keras") for n in (1, 2)]
+    np.testing.assert_allclose(rates, [0.01 * 0.85355, 0.01 * 0.14645], rtol=1e-4)

@@ -120,8 +120,11 @@ def decayed_learning_rate(
     learning_rate: float, epoch: int, epochs: int, decay_epochs: int
 ) -> float:
     """Returns the learning rate of `epoch` (from 0) in a run of `epochs`: `learning_rate`
-    until the last `decay_epochs`, then a half cosine down towards zero, taken at each epoch's
-    middle so that no epoch trains at exactly zero."""
+    until the last `decay_epochs` (all of them if the run is shorter), then a half cosine down
+    towards zero, taken at each epoch's middle so that no epoch trains at exactly zero."""
+    # A preset's anneal (the last 50 of 100 epochs) covers a shorter run whole: `--preset
+    # standard-mnist --epochs 5` is a quick try of the row, not an error.
+    decay_epochs = min(decay_epochs, epochs)
     start = epochs - decay_epochs
     if decay_epochs <= 0 or epoch < start:
         return learning_rate

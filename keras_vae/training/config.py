@@ -162,7 +162,7 @@ class TrainingConfig:
     learning_rate_decay_epochs: int = _field(
         0,
         help="Anneal the learning rate towards zero along a half cosine over the last N "
-        "epochs (0: constant).",
+        "epochs, all of them if the run is shorter (0: constant).",
         min=0,
         resumable=True,
     )

@@ -181,11 +181,6 @@ def _check_request(
             "--early-stopping chooses the model by its validation loss; pass --validation-split "
             "too, so that the choice is not made on the test set."
         )
-    if config.learning_rate_decay_epochs > config.epochs:
-        raise ValueError(
-            f"--learning-rate-decay-epochs {config.learning_rate_decay_epochs} is more than the "
-            f"run's {config.epochs} epochs; pass at most --epochs."
-        )
     component_settings(config)  # an option no component takes fails before any file is written
     if chief and not resume and not overwrite and run.has_files(besides=config.data):
         raise FileExistsError(
