@@ -190,6 +190,10 @@ def test_train_evaluate_and_plot_a_hierarchy_from_the_command_line(
         assert result.exit_code == 0, (command, result.output)
     assert (tmp_path / "plots" / "latent_space.png").read_bytes().startswith(PNG_MAGIC)
     assert (tmp_path / "samples.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_latent_layers_are_refused_for_a_flat_architecture(tmp_path):
+    data = write_strokes_npz(tmp_path / "strokes.npz", n_train=200, n_test=40)
     result = CliRunner().invoke(
         main, ["train", "--data", str(data), "--out", str(tmp_path / "bad"), "--latent-layers",
                "2", "--epochs", "1"],
