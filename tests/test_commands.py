@@ -78,6 +78,21 @@ def test_generate_writes_a_grid_and_the_images(run, tmp_path):
     assert np.abs(np.load(tmp_path / "other.npz")["x"] - samples).max() > 1e-3
 
 
+def test_generate_follows_the_latest_checkpoint_pointer(run, tmp_path):
+    def samples(model):
+        npz = tmp_path / "s.npz"
+        invoke("generate", model, "-n", 4, "--out", tmp_path / "g.png", "--npz", npz, "--seed", 3)
+        return np.load(npz)["x"]
+
+    checkpoints = run / "checkpoints"
+    assert (checkpoints / "latest").read_text() == "epoch_002.keras\n"
+    newest = samples(checkpoints / "epoch_002.keras")
+    # The two epochs' models differ, so agreeing with epoch 2 means the pointer was followed.
+    assert np.abs(samples(checkpoints / "epoch_001.keras") - newest).max() > 1e-4
+    np.testing.assert_array_equal(samples(checkpoints / "latest"), newest)
+    np.testing.assert_array_equal(samples(checkpoints), newest)
+
+
 def test_reconstruct_interpolate_and_plot(run, tmp_path):
     invoke("reconstruct", run / "model.keras", "--out", tmp_path / "r.png", "-n", 8)
     invoke(
