@@ -12,13 +12,11 @@ import keras
 from keras_vae.lazy_imports import register_serializables
 from keras_vae.models.vae import VAE
 from keras_vae.run_directory import RunDirectory
-from keras_vae.training.checkpoints import LATEST, latest_checkpoint
 
 
 def load_vae(path: str | os.PathLike) -> VAE:
-    """Returns the VAE saved at `path` by `model.save()`, the final model of the
-    `keras-vae train` run whose directory `path` is, or the checkpoint that a run's
-    `checkpoints/latest` pointer (or `checkpoints/` directory) names.
+    """Returns the VAE saved at `path` by `model.save()`, or the final model of the
+    `keras-vae train` run whose directory `path` is.
 
     Raises:
         FileNotFoundError: nothing at `path`.
@@ -30,15 +28,6 @@ def load_vae(path: str | os.PathLike) -> VAE:
             f"No model at {path}; pass the directory of a `keras-vae train` run, its "
             f"{RunDirectory.MODEL}, or one of its checkpoints."
         )
-    # The pointer is a line of text; the checkpoint it names is the model the user means.
-    checkpoints = path if path.is_dir() and path.name == RunDirectory.CHECKPOINTS else None
-    if path.name == LATEST and path.is_file():
-        checkpoints = path.parent
-    if checkpoints is not None:
-        named = latest_checkpoint(checkpoints)
-        if named is None:
-            raise FileNotFoundError(f"{checkpoints} holds no epoch_NNN.keras checkpoint.")
-        path = named
     if path.is_dir():
         path = RunDirectory(path).model
         if not path.exists():

@@ -10,9 +10,24 @@ import click
 
 import keras_vae
 from keras_vae.run_directory import RunDirectory
+from keras_vae.training.checkpoints import LATEST, latest_checkpoint
 from keras_vae.training.config import TrainingConfig, flag_of, option_of
 
-MODEL = click.argument("model", type=click.Path(path_type=Path))
+
+def _newest_checkpoint(ctx, param, path: Path) -> Path:
+    """Returns the checkpoint that a run's `checkpoints/latest` pointer, or its checkpoints
+    directory, names; any other path as given."""
+    pointer = path.name == LATEST and path.is_file()
+    if not pointer and not (path.is_dir() and path.name == RunDirectory.CHECKPOINTS):
+        return path
+    # The pointer is a line of text, not a model: the checkpoint it names is what was meant.
+    named = latest_checkpoint(path.parent if pointer else path)
+    if named is None:
+        raise click.BadParameter(f"{path} names no checkpoint that exists.")
+    return named
+
+
+MODEL = click.argument("model", type=click.Path(path_type=Path), callback=_newest_checkpoint)
 
 
 def integers(minimum: int, example: str):
