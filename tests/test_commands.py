@@ -93,6 +93,23 @@ def test_generate_follows_the_latest_checkpoint_pointer(run, tmp_path):
     np.testing.assert_array_equal(samples(checkpoints), newest)
 
 
+def test_an_empty_checkpoints_directory_is_refused_with_the_fix(tmp_path):
+    def refusal(model):
+        arguments = ["generate", str(model), "--out", str(tmp_path / "g.png")]
+        result = CliRunner().invoke(main, arguments)
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        assert "names no checkpoint that exists" in result.output, result.output
+        return result.output
+
+    checkpoints = tmp_path / "run" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    assert ".keras file" in refusal(checkpoints)
+    # A pointer naming a file that is gone is refused the same way, not loaded as a model.
+    (checkpoints / "latest").write_text("epoch_009.keras\n")
+    refusal(checkpoints / "latest")
+    assert not (tmp_path / "g.png").exists()
+
+
 def test_reconstruct_interpolate_and_plot(run, tmp_path):
     invoke("reconstruct", run / "model.keras", "--out", tmp_path / "r.png", "-n", 8)
     invoke(

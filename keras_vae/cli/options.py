@@ -23,7 +23,11 @@ def _newest_checkpoint(ctx, param, path: Path) -> Path:
     # The pointer is a line of text, not a model: the checkpoint it names is what was meant.
     named = latest_checkpoint(path.parent if pointer else path)
     if named is None:
-        raise click.BadParameter(f"{path} names no checkpoint that exists.")
+        raise click.BadParameter(
+            f"{path} names no checkpoint that exists: the run saved no epoch_NNN.keras there. "
+            "Pass a .keras file (the run's model.keras once training finishes), or train with "
+            "`keras-vae train ... --out RUN` first."
+        )
     return named
 
 
