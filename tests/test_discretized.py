@@ -63,6 +63,18 @@ def test_mixture_masses_sum_to_one_over_every_colour_of_a_two_channel_pixel(comp
     assert np.exp(got.astype("float64")).sum() == pytest.approx(1.0, abs=1e-3)
 
 
+def test_the_mixture_takes_grey_images_which_have_no_coefficients():
+    likelihood = DiscretizedLogisticMixture(3)
+    assert likelihood.param_channels(1) == 3 * 3
+    params = np.float32([0.5, -1.0, 0.0, -0.6, 0.1, 0.8, -2.0, -3.0, -1.5])
+    x = VALUES.reshape(256, 1, 1, 1)
+    got = log_prob(likelihood, x, np.broadcast_to(params, (256, 1, 1, 9)))
+    assert np.exp(got.astype("float64")).sum() == pytest.approx(1.0, abs=2e-4)
+    weights = np.exp(params[:3]) / np.exp(params[:3]).sum()
+    mean = to_numpy(likelihood.mean(params.reshape(1, 1, 1, 9)))
+    assert mean.ravel()[0] == pytest.approx((weights @ params[3:6] + 1) / 2, abs=1e-5)
+
+
 def test_one_component_without_coupling_is_a_logistic_per_channel():
     rng = np.random.default_rng(1)
     x = rng.integers(0, 256, (4, 3, 2, 3)).astype("float32") / 255

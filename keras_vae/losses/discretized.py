@@ -170,7 +170,7 @@ class DiscretizedLogisticMixture(Likelihood):
 
     def _split(self, params):
         """Returns the logits (..., K) and means, log-scales and coefficients, each
-        (..., C or C(C-1)/2, K)."""
+        (..., C or C(C-1)/2, K); the coefficients None for one channel."""
         k, c = self.components, self._channels(params)
         shape = tuple(params.shape[1:-1])
 
@@ -181,7 +181,8 @@ class DiscretizedLogisticMixture(Likelihood):
         logits = params[..., :k]
         mean = take(k, c)
         log_scale = ops.maximum(take(k + c * k, c), MIN_LOG_SCALE)
-        coefficients = ops.tanh(take(k + 2 * c * k, c * (c - 1) // 2))
+        # One channel has no coefficients: JAX and PyTorch cannot reshape an empty slice.
+        coefficients = ops.tanh(take(k + 2 * c * k, c * (c - 1) // 2)) if c > 1 else None
         return logits, mean, log_scale, coefficients
 
     @staticmethod
