@@ -25,8 +25,8 @@ def _newest_checkpoint(ctx, param, path: Path) -> Path:
     if named is None:
         raise click.BadParameter(
             f"{path} names no checkpoint that exists: the run saved no epoch_NNN.keras there. "
-            "Pass a .keras file (the run's model.keras once training finishes), or train with "
-            "`keras-vae train ... --out RUN` first."
+            f"Pass a .keras file (the run's {RunDirectory.MODEL} once training finishes), or "
+            "train with `keras-vae train ... --out RUN` first."
         )
     return named
 
