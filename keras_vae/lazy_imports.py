@@ -51,6 +51,7 @@ SERIALIZABLES = (
     "keras_vae.losses.kl",
     "keras_vae.losses.likelihoods",
     "keras_vae.losses.mmd",
+    "keras_vae.losses.pixelcnn",
     "keras_vae.objectives.base",
     "keras_vae.objectives.iwae",
     "keras_vae.priors.mixture",

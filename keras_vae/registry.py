@@ -198,6 +198,7 @@ _REGISTRIES = {
                 "laplace": "keras_vae.losses.likelihoods:Laplace",
                 "mmd": "keras_vae.losses.mmd:MMD",
                 "normal": "keras_vae.losses.likelihoods:Normal",
+                "pixelcnn": "keras_vae.losses.pixelcnn:PixelCNN",
             },
             base="keras_vae.losses.base:LossTerm",
             plural="losses",

@@ -57,5 +57,5 @@ def test_the_semi_supervised_case_is_there_with_unknown_labels(arrays):
 
 
 def test_the_likelihoods_over_8_bit_values_are_there():
-    cases = {"conv_mixture", "resnet_logistic", "dense_discretized_gaussian"}
+    cases = {"conv_mixture", "resnet_logistic", "dense_discretized_gaussian", "conv_pixelcnn"}
     assert cases <= set(EXPECTED["cases"])

@@ -19,6 +19,7 @@ __all__ = [
     "Likelihood",
     "LossTerm",
     "Normal",
+    "PixelCNN",
     "VAEOutputs",
     "get_loss",
     "kl_divergence",
@@ -42,13 +43,23 @@ __getattr__, __dir__ = lazy_exports(
         "Likelihood": ".likelihoods",
         "LossTerm": ".base",
         "Normal": ".likelihoods",
+        "PixelCNN": ".pixelcnn",
         "VAEOutputs": ".base",
         "get_loss": ".registry",
         "kl_divergence": ".kl",
         "list_losses": ".registry",
         "register_loss": ".registry",
     },
-    submodules=("base", "beta_tc", "discretized", "kl", "likelihoods", "mmd", "registry"),
+    submodules=(
+        "base",
+        "beta_tc",
+        "discretized",
+        "kl",
+        "likelihoods",
+        "mmd",
+        "pixelcnn",
+        "registry",
+    ),
 )
 
 if TYPE_CHECKING:
@@ -69,4 +80,5 @@ if TYPE_CHECKING:
         Normal,
     )
     from keras_vae.losses.mmd import MMD
+    from keras_vae.losses.pixelcnn import PixelCNN
     from keras_vae.losses.registry import get_loss, list_losses, register_loss

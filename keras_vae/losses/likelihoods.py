@@ -28,6 +28,9 @@ class Likelihood(LossTerm):
     # Whether log_prob is a probability mass over the 256 values of 8-bit pixels, so that
     # -log2 p(x) per pixel channel is a number of bits per dimension.
     discrete: bool = False
+    # Whether `mean` fills the image pixel by pixel (H x W passes of a network), which makes
+    # every image the model draws or reconstructs slow.
+    autoregressive: bool = False
 
     def log_prob(self, x: Any, params: Any) -> Any:
         """Returns log p(x | params) for each pixel, the shape of `x`."""
@@ -41,6 +44,10 @@ class Likelihood(LossTerm):
         """Returns how many parameters per pixel the decoder gives for images of `channels`
         channels: one per channel here; the discretised likelihoods take more."""
         return channels
+
+    def connect(self, image_shape: tuple[int, int, int]) -> None:
+        """Builds what the likelihood holds for images of `image_shape` (H, W, C), which the
+        model passes in; nothing here: only a likelihood with weights (`pixelcnn`) has any."""
 
     def params_for_mean(self, mean: np.ndarray) -> np.ndarray | None:
         """Returns the parameters (NumPy: `mean`'s shape, with `param_channels` in its last

@@ -102,6 +102,7 @@ class VAE(VAEBase):
                 "mixture_of_gaussians prior and a one-layer architecture."
             )
         self.prior.connect(encoder)
+        self.likelihood.connect(self.image_shape)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.dynamic_binarization = bool(dynamic_binarization)

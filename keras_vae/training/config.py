@@ -97,7 +97,8 @@ class TrainingConfig:
         "bernoulli",
         help="bernoulli, gaussian (the original MSE+KL), laplace, continuous_bernoulli; over "
         "8-bit values: discretized_logistic_mixture (colour; 10 components), "
-        "discretized_logistic, discretized_gaussian.",
+        "discretized_logistic, discretized_gaussian, pixelcnn (each pixel given the ones "
+        "before it).",
         registry="loss",
     )
     prior: str = _field(
