@@ -136,3 +136,14 @@ def test_bad_options_are_refused():
         PixelCNN(components=0)
     with pytest.raises(ValueError, match="not connected"):
         PixelCNN().log_prob(np.zeros((1, 2, 2, 1)), np.zeros((1, 2, 2, 64)))
+
+
+def test_a_masked_convolution_rebuilds_from_its_config():
+    layer = keras_vae.losses.pixelcnn.MaskedConv2D(2, 3, include_centre=False)
+    layer.build((None, 4, 4, 1))
+    copy = keras_vae.losses.pixelcnn.MaskedConv2D.from_config(layer.get_config())
+    copy.build((None, 4, 4, 1))
+    assert copy.include_centre is False and copy.kernel_size == (3, 3)
+    np.testing.assert_array_equal(copy._mask, layer._mask)
+    with pytest.raises(ValueError, match="odd, square kernel"):
+        keras_vae.losses.pixelcnn.MaskedConv2D(2, 4, include_centre=True)

@@ -40,8 +40,12 @@ class MaskedConv2D(layers.Conv2D):
     def __init__(self, filters: int, kernel_size: int, include_centre: bool, **kwargs) -> None:
         kwargs.pop("padding", None)
         super().__init__(filters, kernel_size, padding="same", **kwargs)
-        if kernel_size % 2 != 1:
-            raise ValueError(f"kernel_size must be odd, got {kernel_size}.")
+        # Keras keeps the size as a pair, which is also how a config gives it back.
+        height, width = self.kernel_size
+        if height != width or height % 2 != 1:
+            raise ValueError(
+                f"a masked convolution needs an odd, square kernel; got {kernel_size}."
+            )
         self.include_centre = bool(include_centre)
 
     def build(self, input_shape):
