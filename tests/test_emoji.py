@@ -13,7 +13,7 @@ from PIL import Image
 
 from keras_vae.cli import main
 from keras_vae.data.dataset import dataset_name_of, read_dataset
-from keras_vae.data.emoji import CATEGORIES, in_test_set, on_white
+from keras_vae.data.emoji import CATEGORIES, emoji_rank, in_test_set, on_white
 
 # Base emoji of the fake packages: (code points, category, skin tones).
 EMOJI = [(f"1F{600 + i:03X}", CATEGORIES[i % len(CATEGORIES)], i % 3 == 0) for i in range(40)]
@@ -86,6 +86,23 @@ def test_both_designs_are_read_composited_on_white_and_split_by_emoji(packages):
     assert np.all(x_test[:, :8] == 1.0)  # transparent: white
     first = images["google"][f"{held_out[0].lower()}.png"]
     np.testing.assert_array_equal(as_bytes[0, 8:16], first[8:16, :, :3])  # opaque: as drawn
+
+
+def test_training_images_come_emoji_by_emoji_so_a_validation_split_holds_whole_emoji(packages):
+    directory, images = packages
+    (x_train, _), _ = read_dataset(directory, test_split=0.25)
+    code_of = {
+        on_white(image).tobytes(): name.removesuffix(".png").split("-")[0].upper()
+        for design_images in images.values()
+        for name, image in design_images.items()
+    }
+    codes = [code_of[image.tobytes()] for image in np.rint(x_train * 255).astype(np.uint8)]
+    runs = [code for i, code in enumerate(codes) if i == 0 or code != codes[i - 1]]
+    # Each emoji's images (both designs, every tone) in one run, the runs in the emoji's random
+    # order: not Unicode's, which would leave the last category (flags) to a validation split.
+    assert len(runs) == len(set(runs)) == sum(not in_test_set(c, 0.25, 0) for c, _, _ in EMOJI)
+    assert runs == sorted(runs, key=lambda code: emoji_rank(code, 0))
+    assert runs != [code for code, _, _ in EMOJI if code in runs]
 
 
 def test_on_white_blends_by_alpha():

@@ -5,7 +5,9 @@ packages `emoji-datasource-google` and `emoji-datasource-twitter` ship them.
 Fetch (about 140 MB, kept out of any repository): `npm pack emoji-datasource-google@16.0.0
 emoji-datasource-twitter@16.0.0` in a directory, then `--data DIRECTORY` reads the two tarballs
 as they are. Each image is composited on white, as emoji are shown on a page. The test set is
-drawn by emoji, not by image, so that no design or skin tone of a test emoji is trained on.
+drawn by emoji, not by image, so that no design or skin tone of a test emoji is trained on; the
+training images come emoji by emoji in a random order of the emoji, so that the last N of them
+(`--validation-split N`) are whole emoji too (but the one emoji the cut may split).
 Labels are the emoji's Unicode category ("Smileys & Emotion", "Flags", ...: `CATEGORIES`).
 """
 
@@ -83,10 +85,16 @@ def on_white(rgba: np.ndarray) -> np.ndarray:
     return ((colour * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)
 
 
-def in_test_set(code_points: str, fraction: float, seed: int) -> bool:
-    """Whether the emoji `code_points` is held out: a hash of it and the seed, below `fraction`."""
+def emoji_rank(code_points: str, seed: int) -> float:
+    """Returns the emoji `code_points`'s place in [0, 1) in a random order of the emoji: a hash
+    of it and the seed."""
     digest = hashlib.sha256(f"{seed}:{code_points}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2.0**64 < fraction
+    return int.from_bytes(digest[:8], "big") / 2.0**64
+
+
+def in_test_set(code_points: str, fraction: float, seed: int) -> bool:
+    """Whether the emoji `code_points` is held out: its rank below `fraction`."""
+    return emoji_rank(code_points, seed) < fraction
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,15 +133,21 @@ class Emoji(Dataset):
                 f"No emoji-datasource-google-*.tgz or emoji-datasource-twitter-*.tgz in "
                 f"{self.path}. Fix: run `{FETCH}` there (npm's registry; about 140 MB)."
             )
-        splits = {True: ([], []), False: ([], [])}
+        splits = {True: ([], [], []), False: ([], [], [])}
         for design, tarball in packages.items():
             for code_points, category, rgba in read_emoji_package(tarball, design):
-                held_out = in_test_set(code_points, fraction, self.split_seed)
-                splits[held_out][0].append(rgba)
-                splits[held_out][1].append(category)
+                rank = emoji_rank(code_points, self.split_seed)
+                held_out = rank < fraction
+                for column, value in zip(splits[held_out], (rgba, category, rank), strict=True):
+                    column.append(value)
+        # Training images emoji by emoji (a stable sort keeps designs and tones in order), the
+        # emoji in their random order: a validation split of the last images holds whole emoji.
+        images, labels, ranks = splits[False]
+        order = np.argsort(ranks, kind="stable")
+        splits[False] = ([images[i] for i in order], [labels[i] for i in order], ranks)
         return tuple(
             (_as_rgb(images, size), np.asarray(labels, dtype="int64"))
-            for images, labels in (splits[False], splits[True])
+            for images, labels, _ in (splits[False], splits[True])
         )
 
     def _size(self) -> int:
