@@ -152,3 +152,47 @@ def test_architectures_that_cannot_size_their_decoder_are_named():
         keras_vae.build_vae("hvae", input_shape=(8, 8, 3), losses=["discretized_logistic", "kl"])
     with pytest.raises(ValueError, match="components must be >= 1"):
         DiscretizedLogisticMixture(0)
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_the_mixtures_draws_follow_its_masses(channels):
+    # Two channels with a strong coupling: the second's draw must move with the first's.
+    likelihood, rng = DiscretizedLogisticMixture(3), np.random.default_rng(2)
+    params = rng.normal(0, 0.5, likelihood.param_channels(channels)).astype("float32")
+    params[3 + 3 * channels : 3 + 6 * channels] = rng.uniform(-3, -1.5, 3 * channels)
+    params[3 + 6 * channels :] = 2.0  # tanh(2) = 0.96 of red moves green
+    draws = to_numpy(likelihood.sample(np.broadcast_to(params, (40_000, 1, 1, len(params))), 5))
+    values = np.rint(draws.reshape(-1, channels) * 255)
+    np.testing.assert_allclose(values, draws.reshape(-1, channels) * 255, atol=1e-3)  # 8-bit
+    # Against the masses of every colour, over 8 coarse bins per channel.
+    colours = np.array(list(itertools.product(VALUES, repeat=channels)), "float32")
+    masses = np.exp(
+        log_prob(
+            likelihood,
+            colours.reshape(-1, 1, 1, channels),
+            np.broadcast_to(params, (len(colours), 1, 1, len(params))),
+        ).astype("float64")
+    ).reshape((256,) * channels)
+    expected = masses.reshape(*(8, 32) * channels).sum(axis=tuple(range(1, 2 * channels, 2)))
+    cells = tuple((values // 32).astype(int).T)
+    found = np.zeros_like(expected)
+    np.add.at(found, cells, 1.0 / len(values))
+    assert 0.5 * np.abs(found - expected).sum() < 0.03
+
+
+def test_a_colour_draw_moves_each_channel_by_the_values_drawn_before_it():
+    # One component, scales below a bin, the logistics' medians: each draw is the colour the
+    # coupled means point to, which log_prob (coupled by the true values) must find likely.
+    likelihood, rng = DiscretizedLogisticMixture(1), np.random.default_rng(3)
+    params = np.concatenate([
+        np.zeros((100, 1)),  # the logit
+        rng.uniform(-0.4, 0.4, (100, 3)),  # means
+        np.full((100, 3), -7.0),  # log-scales
+        rng.normal(0, 1.5, (100, 3)),  # coefficients: green <- red, blue <- red, blue <- green
+    ], axis=1).astype("float32").reshape(100, 1, 1, 10)  # fmt: skip
+    uniforms = np.full((100, 1, 1, 4), 0.5, "float32")
+    drawn = to_numpy(likelihood.draw(params, uniforms))
+    assert np.all(log_prob(likelihood, drawn, params) > np.log(0.1))
+    shuffled = params.copy()
+    shuffled[..., 7:] = params[..., [8, 7, 9]]  # the two couplings to red and green swapped
+    assert np.mean(log_prob(likelihood, drawn, shuffled) < np.log(0.1)) > 0.9

@@ -73,6 +73,46 @@ def test_the_mean_image_is_filled_pixel_by_pixel_from_the_ones_before():
     assert np.abs(filled[0] - filled[1]).max() > 1e-3  # the features reach the image
 
 
+def test_draws_follow_the_chain_of_conditionals():
+    likelihood, features = connected((1, 2, 1), components=3)
+    # A stronger reach of the first pixel into the second's distribution than at random.
+    likelihood.image_conv.kernel.assign(8.0 * likelihood.image_conv.kernel)
+    values = np.array(list(itertools.product(range(256), repeat=2)), "float32") / 255
+    log_prob = likelihood.log_prob(values.reshape(-1, 1, 2, 1), np.repeat(features, 65536, 0))
+    joint = np.exp(to_numpy(log_prob).astype("float64").sum(axis=(1, 2))).reshape(256, 256)
+    expected = joint.reshape(8, 32, 8, 32).sum(axis=(1, 3))  # over 8 x 8 coarse cells
+    draws = to_numpy(likelihood.sample(np.repeat(features, 20_000, 0), seed=3))
+    values = np.rint(draws.reshape(-1, 2) * 255)
+    np.testing.assert_allclose(values, draws.reshape(-1, 2) * 255, atol=1e-3)  # 8-bit values
+    found = np.zeros((8, 8))
+    np.add.at(found, tuple((values // 32).astype(int).T), 1.0 / len(values))
+    assert 0.5 * np.abs(found - expected).sum() < 0.05
+    # Drawing the second pixel as if the first were still blank is far off (0.12 here).
+    blank_first = joint[0] / joint[0].sum()
+    independent = np.outer(joint.sum(axis=1), blank_first).reshape(8, 32, 8, 32).sum((1, 3))
+    assert 0.5 * np.abs(independent - expected).sum() > 0.1
+
+
+def test_a_vaes_pictures_are_draws_reproducible_by_seed():
+    x = colour_images(4)
+    losses = [PixelCNN(components=2, filters=6, residual_layers=1), "kl"]
+    vae = keras_vae.build_vae(
+        "conv", input_shape=x.shape[1:], latent_dim=4, filters=(8,), losses=losses, seed=1
+    )
+    samples = to_numpy(vae.sample(3, seed=7))
+    assert samples.shape == (3, *x.shape[1:])
+    np.testing.assert_array_equal(samples, to_numpy(vae.sample(3, seed=7)))
+    assert np.abs(samples - to_numpy(vae.sample(3, seed=8))).max() > 0.1
+    # Drawn, not the greedy mean fill: 8-bit values, apart from the mean's.
+    np.testing.assert_allclose(np.rint(samples * 255), samples * 255, atol=1e-3)
+    z = np.zeros((2, 4), "float32")
+    drawn = to_numpy(vae.decode(z, seed=0))
+    mean = to_numpy(vae.likelihood.mean(vae.decoder(z)))
+    assert np.abs(drawn - mean).mean() > 0.05
+    reconstructions = to_numpy(vae.reconstruct(x, seed=2))
+    np.testing.assert_array_equal(reconstructions, to_numpy(vae.reconstruct(x, seed=2)))
+
+
 def test_a_vae_with_it_trains_its_weights_and_round_trips(tmp_path):
     x = colour_images(32)
     losses = [PixelCNN(components=2, filters=8, residual_layers=1), "kl"]

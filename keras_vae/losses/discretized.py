@@ -86,6 +86,12 @@ def _as_pixels(values):
     return (ops.clip(values, -1.0, 1.0) + 1.0) / 2.0
 
 
+def _on_grid(values):
+    """Values in [-1, 1] (clipped) rounded to the nearest of the 256 values of 8-bit pixels: a
+    continuous draw rounded to its bin is a draw of the discretised distribution."""
+    return ops.round((ops.clip(values, -1.0, 1.0) + 1.0) * 127.5) / 127.5 - 1.0
+
+
 def _values_for_mean(mean) -> np.ndarray:
     return (2.0 * np.clip(np.asarray(mean, "float64"), 0.0, 1.0) - 1.0).astype("float32")
 
@@ -212,6 +218,47 @@ class DiscretizedLogisticMixture(Likelihood):
         logits, mean, _, coefficients = self._split(params)
         weights = ops.expand_dims(ops.softmax(logits, axis=-1), -2)
         return _as_pixels(ops.sum(self._coupled(mean, coefficients) * weights, axis=-1))
+
+    def sample(self, params, seed=None):
+        """Returns a draw of every pixel from its mixture, in [0, 1] on the 256 values.
+
+        Args:
+            seed: an int, a `keras.random.SeedGenerator`, or None (a fresh draw).
+        """
+        return self.draw(params, self.noise(params.shape[:-1], self._channels(params), seed))
+
+    def noise(self, shape, channels: int, seed=None):
+        """Returns the uniform draws (*shape, K + C) that `draw` turns into pixels of `shape`:
+        K to choose the component, one per channel for its value."""
+        return keras.random.uniform(
+            (*shape, self.components + channels), minval=1e-5, maxval=1.0 - 1e-5, seed=seed
+        )
+
+    def draw(self, params, uniforms):
+        """Returns the pixels, in [0, 1], that `uniforms` (from `noise`) pick: the component by
+        the Gumbel-max trick, then each channel by its logistic's inverse CDF, its mean moved by
+        the values drawn for the channels before it (as `log_prob` moves it by the true ones)."""
+        params = ops.convert_to_tensor(params, "float32")
+        uniforms = ops.convert_to_tensor(uniforms, "float32")
+        logits, mean, log_scale, coefficients = self._split(params)
+        k = self.components
+        gumbel = -ops.log(-ops.log(uniforms[..., :k]))
+        chosen = ops.expand_dims(ops.one_hot(ops.argmax(logits + gumbel, axis=-1), k), -2)
+
+        def pick(per_component):  # (..., n, K) -> the chosen component's (..., n)
+            return ops.sum(per_component * chosen, axis=-1)
+
+        u = uniforms[..., k:]
+        logistic = ops.log(u) - ops.log1p(-u)  # the standard logistic's inverse CDF
+        offsets = pick(mean) + ops.exp(pick(log_scale)) * logistic
+        coefficients = None if coefficients is None else pick(coefficients)
+        values = []
+        for c in range(offsets.shape[-1]):
+            value = offsets[..., c]
+            for before in range(c):
+                value = value + coefficients[..., c * (c - 1) // 2 + before] * values[before]
+            values.append(_on_grid(value))
+        return _as_pixels(ops.stack(values, axis=-1))
 
     def params_for_mean(self, mean):
         values = _values_for_mean(mean)  # (..., C)

@@ -28,8 +28,8 @@ class Likelihood(LossTerm):
     # Whether log_prob is a probability mass over the 256 values of 8-bit pixels, so that
     # -log2 p(x) per pixel channel is a number of bits per dimension.
     discrete: bool = False
-    # Whether `mean` fills the image pixel by pixel (H x W passes of a network), which makes
-    # every image the model draws or reconstructs slow.
+    # Whether each pixel depends on the pixels before it: its images (`image`) are drawn pixel
+    # by pixel (H x W passes of a network), which makes every image the model shows slow.
     autoregressive: bool = False
 
     def log_prob(self, x: Any, params: Any) -> Any:
@@ -39,6 +39,15 @@ class Likelihood(LossTerm):
     def mean(self, params: Any) -> Any:
         """Returns the distribution's mean image, in [0, 1]."""
         raise NotImplementedError
+
+    def image(self, params: Any, seed: Any = None) -> Any:
+        """Returns the image, in [0, 1], that shows p(x | params) in pictures: its mean; an
+        autoregressive likelihood shows a draw instead (its joint mean has no closed form).
+
+        Args:
+            seed: an int or a `keras.random.SeedGenerator`, for a likelihood that draws.
+        """
+        return self.mean(params)
 
     def param_channels(self, channels: int) -> int:
         """Returns how many parameters per pixel the decoder gives for images of `channels`

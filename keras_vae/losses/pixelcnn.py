@@ -156,19 +156,42 @@ class PixelCNN(Likelihood, layers.Layer):
         log_prob = self.mixture.log_prob(x, self._mixture_params(x, features))
         return ops.reshape(log_prob, (*lead, *self._shape()[:2]))
 
+    def image(self, params, seed=None):
+        """Returns `sample(params, seed)`: the greedy fill of `mean` copies the background from
+        pixel to pixel, where a draw shows what the model has learnt."""
+        return self.sample(params, seed)
+
+    def sample(self, params, seed=None):
+        """Returns images drawn pixel by pixel in raster order, each pixel from its mixture given
+        the pixels drawn before it (ancestral sampling): H x W passes of the network.
+
+        Args:
+            seed: an int, a `keras.random.SeedGenerator`, or None (a fresh draw).
+        """
+        features, lead = self._flat(params)
+        height, width, channels = self._shape()
+        # All the noise up front: the loop's body stays free of random state on every backend.
+        uniforms = self.mixture.noise((ops.shape(features)[0], height, width), channels, seed=seed)
+        return self._fill(features, lead, lambda p: self.mixture.draw(p, uniforms))
+
     def mean(self, params):
         """Returns the image filled in raster order with each pixel's mean given the pixels
         filled before it (an autoregressive model's joint mean has no closed form): H x W
         passes of the network."""
         features, lead = self._flat(params)
+        return self._fill(features, lead, self.mixture.mean)
+
+    def _fill(self, features, lead, pixels_from):
+        """Returns the image built in raster order: pass i sets pixel i to `pixels_from` (the
+        mixture's parameters, for every pixel, given the image so far) at that pixel."""
         height, width, channels = self._shape()
         order = ops.convert_to_tensor(
             np.arange(height * width, dtype="int32").reshape(1, height, width, 1)
         )
 
         def fill(index, canvas):
-            pixel_means = self.mixture.mean(self._mixture_params(canvas, features))
-            return ops.where(ops.equal(order, ops.cast(index, "int32")), pixel_means, canvas)
+            pixels = pixels_from(self._mixture_params(canvas, features))
+            return ops.where(ops.equal(order, ops.cast(index, "int32")), pixels, canvas)
 
         canvas = ops.zeros((ops.shape(features)[0], height, width, channels))
         canvas = ops.fori_loop(0, height * width, fill, canvas)

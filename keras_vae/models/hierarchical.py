@@ -128,14 +128,19 @@ class HierarchicalVAE(VAE):
     def call(self, x: Any, training: bool = False, labels: Any = None) -> Any:
         return self.reconstruct(x)
 
-    def decode(self, z: Any, labels: Any = None) -> Any:
+    def decode(self, z: Any, labels: Any = None, seed: Any = None) -> Any:
         """Returns the mean images decoded from top-layer codes `z` (batch, latent_dim), the
-        layers below at their conditional priors' means."""
-        return self.likelihood.mean(self.decoder(self._layers_below(z, sample=False)))
+        layers below at their conditional priors' means (drawn, for an autoregressive
+        likelihood, with `seed`: see `VAE.decode`)."""
+        params = self.decoder(self._layers_below(z, sample=False))
+        return self.likelihood.image(params, self.seed_generator if seed is None else seed)
 
-    def reconstruct(self, x: Any, sampler: str = "mode", labels: Any = None) -> Any:
+    def reconstruct(
+        self, x: Any, sampler: str = "mode", labels: Any = None, seed: Any = None
+    ) -> Any:
         """Returns the mean images decoded from q(z | x): every layer at its posterior mean
-        ("mode") or a draw of every layer ("sample")."""
+        ("mode") or a draw of every layer ("sample"); drawn pixel by pixel with `seed` for an
+        autoregressive likelihood."""
         if sampler not in ("mode", "sample"):
             raise ValueError(f"sampler must be 'mode' or 'sample', got {sampler!r}.")
         x = ops.convert_to_tensor(x, dtype="float32")
@@ -144,7 +149,7 @@ class HierarchicalVAE(VAE):
         if sampler == "mode":
             noise = ops.zeros_like(noise)
         _, params, _ = self._posterior_draws(x, z_mean, z_log_var, noise, False)
-        return self.likelihood.mean(params)
+        return self.likelihood.image(params, self.seed_generator if seed is None else seed)
 
     def sample(
         self, n: int, seed: int | None = None, temperature: float = 1.0, labels: Any = None
@@ -154,7 +159,7 @@ class HierarchicalVAE(VAE):
         seed = self.seed_generator if seed is None else keras.random.SeedGenerator(seed)
         z = self.prior.sample(n, seed=seed, temperature=temperature)
         layers = self._layers_below(z, sample=True, seed=seed, temperature=temperature)
-        return self.likelihood.mean(self.decoder(layers))
+        return self.likelihood.image(self.decoder(layers), seed)
 
     def get_config(self) -> dict:
         return {

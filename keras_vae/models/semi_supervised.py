@@ -226,7 +226,7 @@ class SemiSupervisedVAE(VAE):
         x = ops.convert_to_tensor(x, dtype="float32")
         one_hot = self._one_hot(self.predicted_labels(x, labels))
         z_mean, _ = self._posterior(x, one_hot, training)
-        return self._decode_mean(z_mean, one_hot)
+        return self._decode_images(z_mean, one_hot)
 
     def encode(self, x: Any, labels: Any = None) -> tuple[Any, Any]:
         """Returns `(z_mean, z_log_var)` of q(z | x, y), y the label or else the classifier's
@@ -234,10 +234,12 @@ class SemiSupervisedVAE(VAE):
         x = ops.convert_to_tensor(x, dtype="float32")
         return self._posterior(x, self._one_hot(self.predicted_labels(x, labels)))
 
-    def reconstruct(self, x: Any, sampler: str = "mode", labels: Any = None) -> Any:
+    def reconstruct(
+        self, x: Any, sampler: str = "mode", labels: Any = None, seed: Any = None
+    ) -> Any:
         """`VAE.reconstruct`, as the images' labels or else the classifier's classes."""
         x = ops.convert_to_tensor(x, dtype="float32")
-        return super().reconstruct(x, sampler, labels=self.predicted_labels(x, labels))
+        return super().reconstruct(x, sampler, self.predicted_labels(x, labels), seed)
 
     def get_config(self) -> dict:
         return {

@@ -25,6 +25,7 @@ from keras_vae.models.labels import ClassLabels, NoLabels, labelling
 from keras_vae.models.random_state import replica_noise
 from keras_vae.objectives import Objective, resolve_objective
 from keras_vae.priors import Prior, resolve_prior
+from keras_vae.priors.base import seed_generator
 
 __all__ = ["DEFAULT_LOSSES", "LOG_VAR_RANGE", "VAE", "resolve_loss_terms"]
 
@@ -293,7 +294,7 @@ class VAE(VAEBase):
         x, labels = self.labelling.inputs_and_labels(x, labels)
         one_hot = self._one_hot(labels)
         z_mean, _ = self._posterior(x, one_hot, training)
-        return self._decode_mean(z_mean, one_hot)
+        return self._decode_images(z_mean, one_hot)
 
     def encode(self, x: Any, labels: Any = None) -> tuple[Any, Any]:
         """Returns `(z_mean, z_log_var)` of q(z | x), each (batch, latent_dim); of q(z | x, y)
@@ -301,27 +302,39 @@ class VAE(VAEBase):
         x = ops.convert_to_tensor(x, dtype="float32")
         return self._posterior(x, self._one_hot(labels))
 
-    def decode(self, z: Any, labels: Any = None) -> Any:
+    def decode(self, z: Any, labels: Any = None, seed: Any = None) -> Any:
         """Returns the mean images (batch, H, W, C) in [0, 1] of p(x | z) (of p(x | z, y) for
-        a conditional model, given `labels`)."""
-        return self._decode_mean(ops.convert_to_tensor(z, dtype="float32"), self._one_hot(labels))
+        a conditional model, given `labels`); for an autoregressive likelihood, whose mean has
+        no closed form, images drawn pixel by pixel (`Likelihood.image`).
 
-    def _decode_mean(self, z: Any, one_hot: Any) -> Any:
-        return self.likelihood.mean(self.decoder(self.labelling.decoder_input(z, one_hot)))
+        Args:
+            seed: the draw's seed, an int or a `keras.random.SeedGenerator` (None: the model's
+                seed generator); only an autoregressive likelihood draws.
+        """
+        z = ops.convert_to_tensor(z, dtype="float32")
+        return self._decode_images(z, self._one_hot(labels), seed)
 
-    def reconstruct(self, x: Any, sampler: str = "mode", labels: Any = None) -> Any:
-        """Returns the mean images decoded from q(z | x).
+    def _decode_images(self, z: Any, one_hot: Any, seed: Any = None) -> Any:
+        params = self.decoder(self.labelling.decoder_input(z, one_hot))
+        return self.likelihood.image(params, self.seed_generator if seed is None else seed)
+
+    def reconstruct(
+        self, x: Any, sampler: str = "mode", labels: Any = None, seed: Any = None
+    ) -> Any:
+        """Returns the mean images decoded from q(z | x) (drawn, for an autoregressive
+        likelihood: see `decode`).
 
         Args:
             x: (batch, H, W, C) images in [0, 1].
             sampler: "mode" decodes the posterior mean (deterministic); "sample" a draw of z.
             labels: the images' labels, for a conditional model.
+            seed: the seed of an autoregressive likelihood's draw (see `decode`).
         """
         z_mean, z_log_var = self.encode(x, labels)
         if sampler == "mode":
-            return self.decode(z_mean, labels)
+            return self.decode(z_mean, labels, seed)
         if sampler == "sample":
-            return self.decode(self.reparameterize(z_mean, z_log_var), labels)
+            return self.decode(self.reparameterize(z_mean, z_log_var), labels, seed)
         raise ValueError(f"sampler must be 'mode' or 'sample', got {sampler!r}.")
 
     def sample(
@@ -337,10 +350,10 @@ class VAE(VAEBase):
             labels: for a conditional model, the class of each image, (n,) (e.g. [7, 7, 3]);
                 by default every class in equal runs, in order (0, 0, ..., 1, 1, ...).
         """
-        z = self.prior.sample(
-            n, seed=self.seed_generator if seed is None else seed, temperature=temperature
-        )
-        return self.decode(z, self.sample_labels(n, labels))
+        # One generator for the codes and the pixels: an int seed would give both the same key.
+        seed = self.seed_generator if seed is None else seed_generator(seed)
+        z = self.prior.sample(n, seed=seed, temperature=temperature)
+        return self.decode(z, self.sample_labels(n, labels), seed)
 
     def sample_labels(self, n: int, labels: Any = None) -> Any:
         """Returns the labels of `n` samples: `labels` checked, or every class in equal runs,
