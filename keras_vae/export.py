@@ -91,8 +91,9 @@ class EncoderEndpoint(_Endpoint):
 
 @keras.saving.register_keras_serializable(package="keras_vae")
 class DecoderEndpoint(_Endpoint):
-    """p(x | z) of a VAE: (z[, one-hot labels]) -> mean image. For a hierarchy, z is the top
-    layer's code, the layers below at their conditional priors' means."""
+    """p(x | z) of a VAE: (z[, one-hot labels]) -> mean image (a draw for an autoregressive
+    likelihood: `VAE.decode`). For a hierarchy, z is the top layer's code, the layers below at
+    their conditional priors' means."""
 
     def call(self, inputs):
         z, labels = self.vae.labelling.split_inputs(inputs)
@@ -126,6 +127,13 @@ def export_vae(vae: VAE, out: str | os.PathLike, format: str = "onnx") -> Export
         MissingExporter: this backend cannot write `format`, or its converter is missing.
     """
     check_exporter(format)
+    if format == "onnx" and vae.likelihood.autoregressive:
+        raise ValueError(
+            f"The {type(vae.likelihood).__name__} likelihood's decoder draws its images pixel "
+            "by pixel from random numbers, which no ONNX converter takes: export it with "
+            "--format tf_saved_model under KERAS_BACKEND=tensorflow (its decoder returns a "
+            "fresh draw per call), or serve the .keras file."
+        )
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out} is a file; export writes a folder: give a new or existing one.")

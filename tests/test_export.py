@@ -87,6 +87,25 @@ def test_a_saved_model_serves_the_decoder_or_says_which_backend_writes_one(tmp_p
     np.testing.assert_allclose(np.asarray(served.serve(z)), to_numpy(vae.decode(z)), atol=1e-5)
 
 
+def test_an_autoregressive_decoder_exports_as_a_saved_model_and_onnx_says_so(tmp_path):
+    losses = [keras_vae.losses.PixelCNN(components=2, filters=6, residual_layers=1), "kl"]
+    vae = keras_vae.build_vae("conv", (8, 8, 3), 4, filters=(8,), losses=losses, seed=0)
+    with pytest.raises(ValueError, match="draws its images pixel by pixel.*tf_saved_model"):
+        export_vae(vae, tmp_path / "onnx", "onnx")
+    assert not (tmp_path / "onnx").exists()  # refused before anything is written
+    if BACKEND != "tensorflow":
+        return
+    import tensorflow as tf
+
+    served = tf.saved_model.load(
+        str(export_vae(vae, tmp_path / "served", "tf_saved_model").decoder)
+    )
+    z = np.zeros((2, 4), "float32")
+    first, second = np.asarray(served.serve(z)), np.asarray(served.serve(z))
+    assert first.shape == (2, 8, 8, 3) and np.abs(first - second).max() > 0.1  # fresh draws
+    np.testing.assert_allclose(np.rint(first * 255), first * 255, atol=1e-3)  # of 8-bit values
+
+
 def test_export_command_writes_both_networks_and_metadata(tmp_path):
     _onnx_runtime()
     data = write_labelled_npz(tmp_path / "bars.npz", n_train=100, n_test=20)
