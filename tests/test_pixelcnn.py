@@ -187,3 +187,21 @@ def test_a_masked_convolution_rebuilds_from_its_config():
     np.testing.assert_array_equal(copy._mask, layer._mask)
     with pytest.raises(ValueError, match="odd, square kernel"):
         keras_vae.losses.pixelcnn.MaskedConv2D(2, 4, include_centre=True)
+
+
+def test_a_convolutional_hierarchy_takes_it_and_draws_the_same_after_loading(tmp_path):
+    # conv_hvae with a PixelCNN and the VampPrior: Tomczak & Welling's PixelHVAE.
+    x = (np.random.default_rng(0).random((64, 12, 12, 1)) > 0.5).astype("float32")
+    losses = [PixelCNN(components=2, filters=8, residual_layers=1), "kl"]
+    vae = keras_vae.build_vae(
+        "conv_hvae", input_shape=(12, 12, 1), latent_dim=4, losses=losses, prior="vamp", seed=0
+    )
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    history = vae.fit(x, epochs=3, batch_size=32, verbose=0).history
+    assert history["loss"][-1] < history["loss"][0]
+    samples = to_numpy(vae.sample(2, seed=1))
+    np.testing.assert_allclose(np.rint(samples * 255), samples * 255, atol=1e-3)  # drawn
+    vae.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_array_equal(to_numpy(loaded.sample(2, seed=1)), samples)
+    assert to_numpy(loaded.reconstruct(x[:2], seed=3)).shape == (2, 12, 12, 1)
