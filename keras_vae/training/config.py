@@ -167,6 +167,14 @@ class TrainingConfig:
         min=0,
         resumable=True,
     )
+    clip_norm: float | None = _field(
+        None,
+        help="Scale each step's gradients down to at most this global L2 norm (Keras's "
+        "global_clipnorm), so that one bad batch cannot throw the weights far [no clipping].",
+        min=0,
+        min_open=True,
+        resumable=True,
+    )
     epochs: int = _field(50, help="Train up to this many epochs.", min=1, resumable=True)
     seed: int = _field(0, help="Seed of the weights, batch order and sampling noise.")
     out: Path = _field(

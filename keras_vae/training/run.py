@@ -242,6 +242,8 @@ def _model_to_train(
             f"above {initial_epoch} to train further."
         )
     check_images(x_train[:1], model.image_shape, what="training images")
+    # The clipping is the run's to change on resume; the saved optimizer kept the old one.
+    model.optimizer.global_clipnorm = config.clip_norm
     if replicas.is_chief:
         run.truncate_log(initial_epoch)
     return model, initial_epoch

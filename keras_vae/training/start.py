@@ -67,7 +67,9 @@ def build_model(
         ),
         **{**config.architecture_kwargs(), **settings.get("architecture", {})},
     )
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate, global_clipnorm=config.clip_norm)
+    )
     return model
 
 
