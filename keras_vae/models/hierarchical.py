@@ -154,8 +154,9 @@ class HierarchicalVAE(VAE):
     def sample(
         self, n: int, seed: int | None = None, temperature: float = 1.0, labels: Any = None
     ) -> Any:
-        """Returns `n` mean images (n, H, W, C) from ancestral draws: the top layer from the
-        prior, each layer below from p(z_l | z_l+1), both at `temperature`."""
+        """Returns `n` images (n, H, W, C) from ancestral draws: the top layer from the
+        prior, each layer below from p(z_l | z_l+1), both at `temperature`; the mean of
+        p(x | z_1), or a draw of it for an autoregressive likelihood (see `VAE.decode`)."""
         seed = self.seed_generator if seed is None else keras.random.SeedGenerator(seed)
         z = self.prior.sample(n, seed=seed, temperature=temperature)
         layers = self._layers_below(z, sample=True, seed=seed, temperature=temperature)

@@ -340,7 +340,8 @@ class VAE(VAEBase):
     def sample(
         self, n: int, seed: int | None = None, temperature: float = 1.0, labels: Any = None
     ) -> Any:
-        """Returns `n` mean images (n, H, W, C) decoded from draws of the model's prior.
+        """Returns `n` images (n, H, W, C) decoded from draws of the model's prior: the mean
+        of p(x | z), or a draw of it for an autoregressive likelihood (see `decode`).
 
         Args:
             n: how many images.
