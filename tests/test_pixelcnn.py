@@ -34,11 +34,11 @@ def test_a_pixels_parameters_read_only_the_pixels_before_it():
     likelihood, features = connected((5, 4, 3))
     rng = np.random.default_rng(1)
     x = eight_bit(rng, (1, 5, 4, 3))
-    params = to_numpy(likelihood._mixture_params(x, features))[0]
+    params = to_numpy(likelihood._pixel_params(x, features))[0]
     for row, column in [(0, 0), (2, 1), (4, 3)]:
         changed = x.copy()
         changed[0, row, column] = 1.0 - changed[0, row, column]
-        moved = np.abs(to_numpy(likelihood._mixture_params(changed, features))[0] - params)
+        moved = np.abs(to_numpy(likelihood._pixel_params(changed, features))[0] - params)
         moved = moved.max(axis=-1).reshape(-1)  # raster order
         here = row * 4 + column
         # Nothing at or before the changed pixel moves; the pixels after it that read it do.
@@ -66,8 +66,8 @@ def test_the_mean_image_is_filled_pixel_by_pixel_from_the_ones_before():
     filled = to_numpy(likelihood.mean(np.concatenate([features, -features])))
     assert filled.shape == (2, 4, 3, 3) and 0.0 <= filled.min() <= filled.max() <= 1.0
     # Each pixel is its mean given the filled pixels before it: the fill is a fixed point.
-    again = likelihood.mixture.mean(
-        likelihood._mixture_params(filled, np.concatenate([features, -features]))
+    again = likelihood.distribution.mean(
+        likelihood._pixel_params(filled, np.concatenate([features, -features]))
     )
     np.testing.assert_allclose(to_numpy(again), filled, atol=1e-5)
     assert np.abs(filled[0] - filled[1]).max() > 1e-3  # the features reach the image
@@ -169,7 +169,64 @@ def test_train_and_evaluate_take_it_from_the_command_line(tmp_path):
     assert "n/a (skipped for an autoregressive likelihood" in output.output
 
 
+def binary_chain(seed=0):
+    """A Bernoulli PixelCNN over one row of three binary pixels, each read by those after it
+    more strongly than at random, and the exact probability of each of the 8 images."""
+    likelihood, features = connected((1, 3, 1), seed=seed, pixels="bernoulli")
+    likelihood.image_conv.kernel.assign(8.0 * likelihood.image_conv.kernel)
+    images = np.array(list(itertools.product((0.0, 1.0), repeat=3)), "float32")
+    log_prob = likelihood.log_prob(images.reshape(-1, 1, 3, 1), np.repeat(features, 8, 0))
+    return likelihood, features, images, np.exp(to_numpy(log_prob).astype("float64").sum((1, 2)))
+
+
+def test_bernoulli_pixels_are_a_chain_of_conditionals_over_binary_images():
+    likelihood, features, images, joint = binary_chain()
+    assert not likelihood.discrete  # nats, as the bernoulli likelihood: no bits/dim
+    assert joint.sum() == pytest.approx(1.0, abs=1e-5)
+    # The last pixel depends on those before it (else this would test independent pixels).
+    last_given = joint.reshape(4, 2)[:, 1] / joint.reshape(4, 2).sum(axis=1)
+    assert np.ptp(last_given) > 0.05
+    draws = to_numpy(likelihood.sample(np.repeat(features, 20_000, 0), seed=3)).reshape(-1, 3)
+    assert set(np.unique(draws)) <= {0.0, 1.0}
+    found = np.bincount((draws @ np.array([4, 2, 1])).astype(int), minlength=8) / len(draws)
+    assert 0.5 * np.abs(found - joint).sum() < 0.02
+    # The greedy fill: each pixel its probability of 1 given the fill before it.
+    filled = to_numpy(likelihood.mean(features))
+    again = likelihood.distribution.mean(likelihood._pixel_params(filled, features))
+    np.testing.assert_allclose(to_numpy(again), filled, atol=1e-5)
+
+
+def test_a_bernoulli_pixelcnn_trains_from_the_command_line_and_reloads(tmp_path):
+    rng = np.random.default_rng(0)
+    data = tmp_path / "binary.npz"
+    np.savez(data, x_train=(rng.random((64, 8, 8)) * 255).astype("uint8"),
+             x_test=(rng.random((16, 8, 8)) * 255).astype("uint8"))  # fmt: skip
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        main,
+        ["train", "--data", str(data), "--out", str(out), "--likelihood", "pixelcnn",
+         "--set", "likelihood.pixels=bernoulli", "--set", "likelihood.filters=8",
+         "--set", "likelihood.residual_layers=1", "--binarize", "dynamic", "--architecture",
+         "conv", "--filters", "8", "--latent-dim", "4", "--epochs", "1", "--batch-size", "32"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    model = keras_vae.load_vae(out / "model.keras")
+    assert model.likelihood.pixels == "bernoulli"
+    assert set(np.unique(to_numpy(model.sample(4, seed=0)))) <= {0.0, 1.0}
+    report_file = tmp_path / "e.json"
+    output = CliRunner().invoke(
+        main, ["evaluate", str(out / "model.keras"), "--k", "4", "--json", str(report_file)]
+    )
+    assert output.exit_code == 0, output.output
+    report = json.loads(report_file.read_text())
+    # Nats over binary pixels: below the 64 ln 2 of a coin per pixel, at most a little above.
+    assert 0 < report["iwae_nll"] < 64 * math.log(2) * 1.2
+    assert report.get("bits_per_dim") is None
+
+
 def test_bad_options_are_refused():
+    with pytest.raises(ValueError, match="pixels must be one of logistic_mixture, bernoulli"):
+        PixelCNN(pixels="gaussian")
     with pytest.raises(ValueError, match="filters must be an int >= 1"):
         PixelCNN(filters=0)
     with pytest.raises(ValueError, match="components must be >= 1"):

@@ -7,8 +7,10 @@ the structure z leaves out (edges, flat areas) is paid for pixel by pixel. Here 
 also conditioned on the pixels before it in raster order: a masked convolution of the image
 (its centre left out), added to the decoder's features at each pixel, then residual masked
 convolutions (their centre kept, so nothing reaches a pixel from itself or from later pixels)
-give the parameters of PixelCNN++'s logistic mixture, whose coefficients couple a pixel's
-channels (red, then green, then blue). The masks are the plain raster ones: each layer's 3x3
+give the parameters of each pixel's distribution: PixelCNN++'s logistic mixture over 8-bit
+values, whose coefficients couple a pixel's channels (red, then green, then blue), or a
+Bernoulli per channel for binary images (`pixels="bernoulli"`: Tomczak & Welling's PixelHVAE
+on binarised MNIST). The masks are the plain raster ones: each layer's 3x3
 window misses a few pixels up and to the right (PixelCNN's blind spot), which only narrows what
 a pixel is conditioned on; the likelihood stays normalised.
 
@@ -17,6 +19,8 @@ The likelihood holds weights: it is a Keras layer that the model builds for its 
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import keras
 import numpy as np
@@ -65,27 +69,62 @@ class MaskedConv2D(layers.Conv2D):
         return {**config, "include_centre": self.include_centre}
 
 
+class BernoulliPixels:
+    """Each channel of a pixel 0 or 1, a Bernoulli from its logit given the pixels before it
+    (the channels of one pixel independent of each other given those)."""
+
+    def param_channels(self, channels: int) -> int:
+        return channels
+
+    def log_prob(self, x, logits):
+        """Returns log p(pixel) over all its channels: (batch, H, W)."""
+        return ops.sum(x * logits - ops.softplus(logits), axis=-1)
+
+    def mean(self, logits):
+        return ops.sigmoid(logits)
+
+    def noise(self, shape, channels: int, seed=None):
+        """Returns the uniform draws (*shape, C) that `draw` turns into pixels of `shape`."""
+        return keras.random.uniform((*shape, channels), seed=seed)
+
+    def draw(self, logits, uniforms):
+        """Returns the pixels, 0 or 1, that `uniforms` (from `noise`) pick."""
+        return ops.cast(ops.convert_to_tensor(uniforms) < ops.sigmoid(logits), "float32")
+
+
+# What `PixelCNN(pixels=...)` models each pixel with, given the pixels before it.
+PIXEL_DISTRIBUTIONS = ("logistic_mixture", "bernoulli")
+
+
 @keras.saving.register_keras_serializable(package="keras_vae")
 class PixelCNN(Likelihood, layers.Layer):
-    """A PixelCNN over 8-bit values, conditioned at each pixel on the decoder's features.
+    """A PixelCNN over 8-bit (or binary) values, conditioned at each pixel on the decoder's
+    features.
 
     log p(x | z) = sum over pixels of log p(x_ij | x_<ij, z): a `components`-component
-    discretised logistic mixture per pixel (as `discretized_logistic_mixture`), its parameters
-    from the masked network. The decoder gives `filters` features per pixel.
+    discretised logistic mixture per pixel (as `discretized_logistic_mixture`), or a Bernoulli
+    per channel, its parameters from the masked network. The decoder gives `filters` features
+    per pixel.
 
     Args:
-        components: K, the mixture's components.
+        components: K, the mixture's components (`pixels="logistic_mixture"`).
         filters: the network's width, and the decoder's features per pixel.
         residual_layers: masked 3x3 residual layers after the first, 7x7 one; with n of them a
             pixel reads 3 + n rows above it.
+        pixels: "logistic_mixture" (8-bit values, scored in bits/dim) or "bernoulli" (binary
+            pixels, as the `bernoulli` likelihood scores them).
     """
 
     support = (0.0, 1.0)
-    discrete = True
     autoregressive = True
 
     def __init__(
-        self, components: int = 10, filters: int = 64, residual_layers: int = 4, **kwargs
+        self,
+        components: int = 10,
+        filters: int = 64,
+        residual_layers: int = 4,
+        pixels: Literal["logistic_mixture", "bernoulli"] = "logistic_mixture",
+        **kwargs,
     ) -> None:
         kwargs.pop("name", None)  # the metric's name is the layer's: always `reconstruction`
         layers.Layer.__init__(self, name=Likelihood.name, **kwargs)
@@ -95,9 +134,22 @@ class PixelCNN(Likelihood, layers.Layer):
         ):
             if not isinstance(value, int) or value < least:
                 raise ValueError(f"{option} must be an int >= {least}, got {value!r}.")
-        self.mixture = DiscretizedLogisticMixture(components)
+        if pixels not in PIXEL_DISTRIBUTIONS:
+            raise ValueError(
+                f"pixels must be one of {', '.join(PIXEL_DISTRIBUTIONS)}, got {pixels!r}."
+            )
+        # The mixture checks `components` even where the pixels are Bernoulli, so that a
+        # config reads the same either way.
+        mixture = DiscretizedLogisticMixture(components)
+        self.distribution = mixture if pixels == "logistic_mixture" else BernoulliPixels()
         self.components, self.filters, self.residual_layers = components, filters, residual_layers
+        self.pixels = pixels
         self.image_shape: tuple[int, int, int] | None = None
+
+    @property
+    def discrete(self) -> bool:
+        """Whether log_prob is a mass over 8-bit values (bits/dim): the mixture's pixels."""
+        return self.pixels == "logistic_mixture"
 
     def param_channels(self, channels: int) -> int:
         return self.filters
@@ -114,7 +166,8 @@ class PixelCNN(Likelihood, layers.Layer):
             MaskedConv2D(self.filters, 3, include_centre=True, name=f"residual_{i}")
             for i in range(self.residual_layers)
         ]
-        self.head = layers.Dense(self.mixture.param_channels(channels), name="mixture")
+        # "mixture" whatever the pixels: the name saved models hold the weights under.
+        self.head = layers.Dense(self.distribution.param_channels(channels), name="mixture")
         self.image_conv.build((None, height, width, channels))
         self.condition.build((None, height, width, self.filters))
         for layer in self.residual:
@@ -126,9 +179,9 @@ class PixelCNN(Likelihood, layers.Layer):
         # Built by `connect`, which alone knows the image shape; not from a config.
         return None
 
-    def _mixture_params(self, x, features):
-        """Returns the mixture's parameters (N, H, W, P) at each pixel from the pixels x (N, H,
-        W, C) before it and the decoder's features (N, H, W, filters)."""
+    def _pixel_params(self, x, features):
+        """Returns the pixel distribution's parameters (N, H, W, P) at each pixel from the
+        pixels x (N, H, W, C) before it and the decoder's features (N, H, W, filters)."""
         h = self.image_conv(2.0 * x - 1.0) + self.condition(features)
         for layer in self.residual:
             h = h + layer(ops.elu(h))
@@ -153,7 +206,7 @@ class PixelCNN(Likelihood, layers.Layer):
         if len(lead) > 1:  # posterior draws over a batch: every draw sees the same images
             x = ops.broadcast_to(x, (*lead, *self._shape()))
         x = ops.reshape(x, (-1, *self._shape()))
-        log_prob = self.mixture.log_prob(x, self._mixture_params(x, features))
+        log_prob = self.distribution.log_prob(x, self._pixel_params(x, features))
         return ops.reshape(log_prob, (*lead, *self._shape()[:2]))
 
     def image(self, params, seed=None):
@@ -162,8 +215,8 @@ class PixelCNN(Likelihood, layers.Layer):
         return self.sample(params, seed)
 
     def sample(self, params, seed=None):
-        """Returns images drawn pixel by pixel in raster order, each pixel from its mixture given
-        the pixels drawn before it (ancestral sampling): H x W passes of the network.
+        """Returns images drawn pixel by pixel in raster order, each pixel from its distribution
+        given the pixels drawn before it (ancestral sampling): H x W passes of the network.
 
         Args:
             seed: an int, a `keras.random.SeedGenerator`, or None (a fresh draw).
@@ -171,26 +224,28 @@ class PixelCNN(Likelihood, layers.Layer):
         features, lead = self._flat(params)
         height, width, channels = self._shape()
         # All the noise up front: the loop's body stays free of random state on every backend.
-        uniforms = self.mixture.noise((ops.shape(features)[0], height, width), channels, seed=seed)
-        return self._fill(features, lead, lambda p: self.mixture.draw(p, uniforms))
+        uniforms = self.distribution.noise(
+            (ops.shape(features)[0], height, width), channels, seed=seed
+        )
+        return self._fill(features, lead, lambda p: self.distribution.draw(p, uniforms))
 
     def mean(self, params):
         """Returns the image filled in raster order with each pixel's mean given the pixels
         filled before it (an autoregressive model's joint mean has no closed form): H x W
         passes of the network."""
         features, lead = self._flat(params)
-        return self._fill(features, lead, self.mixture.mean)
+        return self._fill(features, lead, self.distribution.mean)
 
     def _fill(self, features, lead, pixels_from):
         """Returns the image built in raster order: pass i sets pixel i to `pixels_from` (the
-        mixture's parameters, for every pixel, given the image so far) at that pixel."""
+        distribution's parameters, for every pixel, given the image so far) at that pixel."""
         height, width, channels = self._shape()
         order = ops.convert_to_tensor(
             np.arange(height * width, dtype="int32").reshape(1, height, width, 1)
         )
 
         def fill(index, canvas):
-            pixels = pixels_from(self._mixture_params(canvas, features))
+            pixels = pixels_from(self._pixel_params(canvas, features))
             return ops.where(ops.equal(order, ops.cast(index, "int32")), pixels, canvas)
 
         canvas = ops.zeros((ops.shape(features)[0], height, width, channels))
@@ -205,4 +260,5 @@ class PixelCNN(Likelihood, layers.Layer):
             "components": self.components,
             "filters": self.filters,
             "residual_layers": self.residual_layers,
+            "pixels": self.pixels,
         }
