@@ -10,11 +10,12 @@ from click.testing import CliRunner
 
 import keras_vae
 from keras_vae.cli import main
+from keras_vae.component_options import parse_settings
 from keras_vae.models.hierarchical import HierarchicalVAE
 from keras_vae.models.semi_supervised import SemiSupervisedVAE
 from keras_vae.training.callbacks import BestModel
 from keras_vae.training.config import TrainingConfig
-from keras_vae.training.presets import PRESETS
+from keras_vae.training.presets import PRESETS, with_preset
 from keras_vae.training.run import train
 from keras_vae.training.start import build_model
 from tests.helpers import write_strokes_npz
@@ -144,3 +145,20 @@ def test_every_preset_builds_its_papers_network(name):
     assert model.latent_dim == (50 if config.architecture == "dense" else 40)
     if hierarchical:
         assert model.latent_dims == (40, 40)
+    if config.likelihood == "pixelcnn":  # PixelHVAE: a Bernoulli per pixel, 8 masked layers
+        assert (model.likelihood.pixels, model.likelihood.residual_layers) == ("bernoulli", 7)
+
+
+def test_set_beside_a_preset_adds_to_its_settings():
+    preset = PRESETS["pixel-hvae-vamp-mnist"]
+    options = {"component_options": (), "epochs": 50}
+    given = {"component_options": ("likelihood.filters=8", "likelihood.residual_layers=2")}
+    merged = with_preset("pixel-hvae-vamp-mnist", options, given)
+    settings = parse_settings(merged["component_options"])["likelihood"]
+    assert settings == {"pixels": "bernoulli", "residual_layers": "2", "filters": "8"}
+    assert merged["epochs"] == preset["epochs"] == 100
+    # Without --set, the preset's own; a preset without any takes the given ones.
+    alone = with_preset("pixel-hvae-vamp-mnist", options, {})
+    assert alone["component_options"] == preset["component_options"]
+    other = with_preset("vamp-mnist", options, given)
+    assert other["component_options"] == given["component_options"]

@@ -18,7 +18,7 @@ from keras_vae.training.components import M1
 from keras_vae.training.config import TrainingConfig, read_config
 from keras_vae.training.distribution import DataParallel
 from keras_vae.training.m1m2 import M1_DIRECTORY, train_m1_first, trains_m1_first
-from keras_vae.training.presets import PRESETS
+from keras_vae.training.presets import PRESETS, with_preset
 
 
 class TrainCommand(KerasCommand):
@@ -99,7 +99,7 @@ def train(
     if preset is not None:
         if resume:
             raise BadInput("--resume takes the run's own settings; drop --preset.")
-        options = {**options, **PRESETS[preset], **given}
+        options = with_preset(preset, options, given)
     distribution = None
     if distribute == "data-parallel":
         distribution = DataParallel(coordinator_address, num_processes, process_id)
