@@ -62,6 +62,13 @@ def write_strokes_npz(path, n_train, n_test):
     return path
 
 
+def four_step_run(data, **options):
+    """Returns TrainingConfig options of a tiny dense run on `data` (256 training images from
+    `write_strokes_npz`): four steps an epoch at rate 0.01, a checkpoint each epoch."""
+    return dict(data=data, hidden_units=(16,), latent_dim=2, batch_size=64, seed=5,
+                checkpoint_every=1, learning_rate=0.01, verbose=0, **options)  # fmt: skip
+
+
 def labelled_bars(n, classes=4, seed=0):
     """n synthetic 28x28x1 images and their labels: class k has a horizontal bar at rows
     4 + 5k .. 7 + 5k, and every image a vertical bar at a random column (its "style")."""

@@ -9,17 +9,12 @@ import pytest
 from keras_vae import load_vae
 from keras_vae.training import TrainingConfig, train
 from keras_vae.training.callbacks import decayed_learning_rate
-from tests.helpers import write_strokes_npz
+from tests.helpers import four_step_run, write_strokes_npz
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     return write_strokes_npz(tmp_path_factory.mktemp("data") / "strokes.npz", 256, 64)
-
-
-def common(dataset, **options):
-    return dict(data=dataset, hidden_units=(16,), latent_dim=2, batch_size=64, seed=5,
-                checkpoint_every=1, learning_rate=0.01, verbose=0, **options)  # fmt: skip
 
 
 def learning_rate(path):
@@ -38,23 +33,23 @@ def test_the_rate_is_constant_then_falls_along_a_half_cosine():
 
 def test_a_run_trains_each_epoch_at_its_rate(dataset, tmp_path):
     run = tmp_path / "run"
-    train(TrainingConfig(out=run, epochs=3, learning_rate_decay_epochs=2, **common(dataset)))
+    train(TrainingConfig(out=run, epochs=3, learning_rate_decay_epochs=2, **four_step_run(dataset)))
     rates = [learning_rate(run / "checkpoints" / f"epoch_00{n}.keras") for n in (1, 2, 3)]
     np.testing.assert_allclose(rates, [0.01, 0.01 * 0.85355, 0.01 * 0.14645], rtol=1e-4)
     with open(run / "log.csv", newline="") as f:
         assert "learning_rate" not in next(csv.reader(f))  # the log keeps its columns
 
     # Resumed without a decay, the run goes back to the constant rate its optimizer lost.
-    train(TrainingConfig(out=run, epochs=4, **common(dataset)), resume=True)
+    train(TrainingConfig(out=run, epochs=4, **four_step_run(dataset)), resume=True)
     assert learning_rate(run / "checkpoints" / "epoch_004.keras") == pytest.approx(0.01)
 
 
 def test_a_decay_added_on_resume_matches_one_run_with_it(dataset, tmp_path):
     """Resuming a constant-rate run before its last epochs with a decay gives the weights of a
     run that had the decay from the start (the README's hierarchy rows were made so)."""
-    decayed = common(dataset, learning_rate_decay_epochs=2)
+    decayed = four_step_run(dataset, learning_rate_decay_epochs=2)
     train(TrainingConfig(out=tmp_path / "one", epochs=4, **decayed))
-    train(TrainingConfig(out=tmp_path / "two", epochs=2, **common(dataset)))
+    train(TrainingConfig(out=tmp_path / "two", epochs=2, **four_step_run(dataset)))
     os.remove(tmp_path / "two" / "model.keras")  # resume from the checkpoint alone
     train(TrainingConfig(out=tmp_path / "two", epochs=4, **decayed), resume=True)
     one = load_vae(tmp_path / "one" / "model.keras").get_weights()
@@ -62,7 +57,7 @@ def test_a_decay_added_on_resume_matches_one_run_with_it(dataset, tmp_path):
     for got, want in zip(two, one, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
     # ... and differs from a run without it: the decay changes the training.
-    train(TrainingConfig(out=tmp_path / "flat", epochs=4, **common(dataset)))
+    train(TrainingConfig(out=tmp_path / "flat", epochs=4, **four_step_run(dataset)))
     flat = load_vae(tmp_path / "flat" / "model.keras").get_weights()
     assert max(np.abs(a - b).max() for a, b in zip(flat, one, strict=True)) > 1e-4
 
@@ -73,6 +68,6 @@ def test_a_decay_longer_than_the_run_anneals_all_of_it(dataset, tmp_path):
         decayed_learning_rate(1.0, epoch, 2, 2) for epoch in range(2)
     ]
     train(TrainingConfig(out=tmp_path / "run", epochs=2, learning_rate_decay_epochs=50,
-                         **common(dataset)))  # fmt: skip
+                         **four_step_run(dataset)))  # fmt: skip
     rates = [learning_rate(tmp_path / "run" / "checkpoints" / f"epoch_00{n}.keras") for n in (1, 2)]
     np.testing.assert_allclose(rates, [0.01 * 0.85355, 0.01 * 0.14645], rtol=1e-4)
