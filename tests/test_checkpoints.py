@@ -227,7 +227,7 @@ def test_resume_refuses_options_that_change_the_run(dataset, tmp_path):
     assert result.exit_code == 2, result.output
     assert "--latent-dim 8 (the run has 2)" in result.output
     assert "--likelihood gaussian (the run has bernoulli)" in result.output
-    changeable = "only --learning-rate-decay-epochs, --epochs, --stream, --stream-workers, "
+    changeable = "only --learning-rate-decay-epochs, --clip-norm, --epochs, --stream, "
     assert changeable in result.output
     assert (out / "config.json").read_text() == before  # nothing touched
     assert read_epochs(out / "log.csv") == [0]
