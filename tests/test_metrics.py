@@ -45,17 +45,31 @@ def test_iwae_is_the_same_however_it_is_batched(trained):
     assert weights.shape == (7, 12) and np.isfinite(weights).all()
 
 
-def test_a_scoring_pass_decodes_fewer_images_the_more_outputs_each_has():
-    from keras_vae.evaluation.likelihood import default_samples_per_pass
+def test_a_scoring_pass_holds_fewer_draws_the_more_each_draw_computes():
+    from keras_vae.evaluation.likelihood import default_samples_per_pass, values_per_draw
 
     mnist = build_vae("dense", latent_dim=2, hidden_units=(8,), seed=0)
+    # The decoder's layers: z, 8 hidden units, 784 logits, reshaped; then the 784 scored.
+    assert values_per_draw(mnist) == 2 + 8 + 784 + 784 + 784
     assert default_samples_per_pass(mnist) == 10_000  # as before: MNIST's figures unchanged
     colour = build_vae(
-        "conv", input_shape=(64, 64, 3), latent_dim=2, filters=(4,), seed=0,
+        "resnet", input_shape=(64, 64, 3), latent_dim=2, filters=(4,), seed=0,
         losses=["discretized_logistic_mixture", "kl"],
     )  # fmt: skip
-    # 409,600 outputs per image (100 per pixel): 10,000 images a pass took over 24 GiB.
-    assert default_samples_per_pass(colour) == 2**30 // (64 * 64 * 100) == 2621
+    # 409,600 parameters per image (100 per pixel) scored, besides the full-size feature maps:
+    # counting the parameters alone gave 2,621 pairs, and a 64-filter one ran out of 24 GiB.
+    assert values_per_draw(colour) > 2 * 64 * 64 * 100 + 64 * 64 * 4
+    assert default_samples_per_pass(colour) == 2**30 // values_per_draw(colour) < 2621 // 2
+    # A hierarchy's draws go through the lower layers' networks too; a PixelCNN's through its
+    # masked network (64 filters, 4 residual layers, 100 mixture parameters per pixel).
+    hierarchy = build_vae("hvae", latent_dim=2, latent_layers=2, hidden_units=(8,), seed=0)
+    assert values_per_draw(hierarchy) > 784 + values_per_draw(mnist)
+    pixelcnn = build_vae("conv", input_shape=(8, 8, 3), latent_dim=2, filters=(4,), seed=0,
+                         losses=["pixelcnn", "kl"])  # fmt: skip
+    conv = build_vae("conv", input_shape=(8, 8, 3), latent_dim=2, filters=(4,), seed=0,
+                     losses=["discretized_logistic_mixture", "kl"])  # fmt: skip
+    assert values_per_draw(pixelcnn) > 8 * 8 * (64 * 14 + 2 * 100)
+    assert values_per_draw(pixelcnn) > 5 * values_per_draw(conv)
 
 
 def test_repeated_scoring_reuses_its_compiled_scorer_and_reads_the_current_weights(tmp_path):

@@ -7,6 +7,7 @@ and the IWAE bound (k = 5000) are the figures published papers report.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import keras
@@ -96,18 +97,44 @@ def _scorer(vae: VAE, draws: int, seed: int) -> _LogImportanceWeights:
     return scorer
 
 
-# A pass decodes at most this many (image, draw) pairs, and at most DECODED_VALUES_PER_PASS
-# decoder outputs (4 GiB of float32), which at 64x64 in colour under a 10-component mixture
-# (409,600 outputs per image) is 2,621 pairs: 10,000 of them took more than 24 GiB.
+# A pass decodes at most this many (image, draw) pairs, and at most VALUES_PER_PASS values
+# computed from them: every output of the networks each draw runs (the decoder's, with a
+# hierarchy's lower layers) and the likelihood's work on the decoder's parameters. Were they all
+# held at once that would be 4 GiB of float32; the backends free most as they go. Bounding the
+# decoder's outputs alone let a 64x64 colour `resnet` (2.5 million activations per draw against
+# 409,600 outputs) take 2,621 pairs a pass and run out of 24 GiB.
 SAMPLES_PER_PASS = 10_000
-DECODED_VALUES_PER_PASS = 2**30
+VALUES_PER_PASS = 2**30
+
+
+def values_per_draw(model: VAE) -> int:
+    """Returns how many values scoring one (image, draw) pair of `model` computes: the outputs
+    of every layer its per-draw networks hold, and the likelihood's work at each pixel."""
+    height, width, channels = model.image_shape
+    scored = height * width * model.likelihood.values_per_pixel_scored(channels)
+    return scored + sum(_layer_outputs(network) for network in model.per_draw_networks)
+
+
+def _layer_outputs(network: keras.Model) -> int:
+    """Returns the sum of the sizes of one input's outputs of every layer in `network`, into
+    nested models; 0 for a network whose layers have no symbolic outputs (a subclassed model),
+    which leaves the likelihood's count of the decoder's parameters."""
+    total = 0
+    for layer in network.layers:
+        if isinstance(layer, keras.Model):
+            total += _layer_outputs(layer)
+            continue
+        try:
+            outputs = keras.tree.flatten(layer.output)
+        except (AttributeError, ValueError):  # never called symbolically
+            return 0
+        total += sum(math.prod(output.shape[1:]) for output in outputs)
+    return total
 
 
 def default_samples_per_pass(model: VAE) -> int:
     """Returns how many (image, draw) pairs a scoring pass of `model` decodes by default."""
-    height, width, channels = model.image_shape
-    per_sample = height * width * model.likelihood.param_channels(channels)
-    return max(1, min(SAMPLES_PER_PASS, DECODED_VALUES_PER_PASS // per_sample))
+    return max(1, min(SAMPLES_PER_PASS, VALUES_PER_PASS // values_per_draw(model)))
 
 
 def log_importance_weights(

@@ -54,6 +54,11 @@ class Likelihood(LossTerm):
         channels: one per channel here; the discretised likelihoods take more."""
         return channels
 
+    def values_per_pixel_scored(self, channels: int) -> int:
+        """Returns about how many values per pixel scoring an image computes from the decoder's
+        parameters, which sizes an evaluation pass: as many as the parameters here."""
+        return self.param_channels(channels)
+
     def connect(self, image_shape: tuple[int, int, int]) -> None:
         """Builds what the likelihood holds for images of `image_shape` (H, W, C), which the
         model passes in; nothing here: only a likelihood with weights (`pixelcnn`) has any."""

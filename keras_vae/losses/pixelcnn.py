@@ -154,6 +154,13 @@ class PixelCNN(Likelihood, layers.Layer):
     def param_channels(self, channels: int) -> int:
         return self.filters
 
+    def values_per_pixel_scored(self, channels: int) -> int:
+        # The masked network's features: the first layer's and the condition's, then three
+        # tensors per residual layer (activation, convolution, sum); the pixel distribution's
+        # parameters and its log-probabilities.
+        pixel = self.distribution.param_channels(channels)
+        return self.filters * (2 + 3 * self.residual_layers) + 2 * pixel
+
     def connect(self, image_shape) -> None:
         """Builds the network for images of `image_shape` (H, W, C)."""
         height, width, channels = (int(d) for d in image_shape)

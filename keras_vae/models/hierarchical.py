@@ -66,6 +66,11 @@ class HierarchicalVAE(VAE):
             raise ValueError("The encoder must output [z_mean, z_log_var] of the top layer.")
 
     @property
+    def per_draw_networks(self) -> list[keras.Model]:
+        # Each top-layer draw goes down through q(z_l | x, z_l+1) and p(z_l | z_l+1) too.
+        return [self.decoder, *self.inference_networks, *self.generative_networks]
+
+    @property
     def latent_dims(self) -> tuple[int, ...]:
         """Size of each latent layer, top first."""
         below = [int(net.outputs[0].shape[-1]) for net in self.generative_networks]

@@ -125,6 +125,12 @@ class VAE(VAEBase):
         return labelling(self.num_classes)
 
     @property
+    def per_draw_networks(self) -> list[keras.Model]:
+        """The networks run once per posterior draw of an image (the decoder here), whose
+        activations size a scoring pass."""
+        return [self.decoder]
+
+    @property
     def image_shape(self) -> tuple[int, ...]:
         """(H, W, C) of the images this model takes (without a conditional model's label
         channels)."""
