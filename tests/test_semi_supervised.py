@@ -98,6 +98,14 @@ def test_the_iwae_bound_sums_y_out(m2, batch):
     np.testing.assert_allclose(bound, expected, rtol=1e-5)
 
 
+def test_a_scoring_pass_counts_every_class_each_draw_is_decoded_as(m2):
+    from keras_vae.evaluation.likelihood import values_per_draw
+
+    # Summing y out decodes each draw once per class: a pass of M2 holds a third of the
+    # conditional twin's draws, or a 64x64 colour M2 would run ten times over the budget.
+    assert values_per_draw(m2) == CLASSES * values_per_draw(conditional_twin(m2))
+
+
 def test_labels_may_be_unknown_but_not_out_of_range():
     labelling = PartialLabels(3)
     assert labelling.read(None, 2).tolist() == [-1, -1]

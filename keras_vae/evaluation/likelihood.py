@@ -109,10 +109,12 @@ VALUES_PER_PASS = 2**30
 
 def values_per_draw(model: VAE) -> int:
     """Returns how many values scoring one (image, draw) pair of `model` computes: the outputs
-    of every layer its per-draw networks hold, and the likelihood's work at each pixel."""
+    of every layer its per-draw networks hold and the likelihood's work at each pixel, as many
+    times as it decodes each draw (M2: once per class)."""
     height, width, channels = model.image_shape
     scored = height * width * model.likelihood.values_per_pixel_scored(channels)
-    return scored + sum(_layer_outputs(network) for network in model.per_draw_networks)
+    decoded = scored + sum(_layer_outputs(network) for network in model.per_draw_networks)
+    return model.decodes_per_draw * decoded
 
 
 def _layer_outputs(network: keras.Model) -> int:

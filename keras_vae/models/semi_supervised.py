@@ -182,6 +182,11 @@ class SemiSupervisedVAE(VAE):
             objective = objective + terms[REGULARIZATION]
         return {"loss": negative_elbo, **terms, "objective": objective}
 
+    @property
+    def decodes_per_draw(self) -> int:
+        # Scoring decodes each draw once per class, y summed out (`log_importance_weights`).
+        return self.num_classes
+
     def log_importance_weights(self, x: Any, epsilon: Any, labels: Any = None) -> Any:
         """Returns (classes x draws, batch) log weights whose log-mean-exp is the IWAE bound
         on log p(x), y summed out: for each class y and draw z_i of q(z | x, y) (from

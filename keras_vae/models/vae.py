@@ -131,6 +131,12 @@ class VAE(VAEBase):
         return [self.decoder]
 
     @property
+    def decodes_per_draw(self) -> int:
+        """How many times scoring one posterior draw of an image runs `per_draw_networks` and
+        the likelihood: once here."""
+        return 1
+
+    @property
     def image_shape(self) -> tuple[int, ...]:
         """(H, W, C) of the images this model takes (without a conditional model's label
         channels)."""
