@@ -113,6 +113,22 @@ def test_a_vaes_pictures_are_draws_reproducible_by_seed():
     np.testing.assert_array_equal(reconstructions, to_numpy(vae.reconstruct(x, seed=2)))
 
 
+def test_a_finished_run_draws_fewer_images_the_more_pixels_each_takes():
+    from keras_vae.plots.figures import images_in_run_grid
+
+    def model(likelihood, size):
+        return keras_vae.build_vae("conv", input_shape=(size, size, 3), latent_dim=2,
+                                   filters=(4,), losses=[likelihood, "kl"], seed=0)  # fmt: skip
+
+    # Each image is H x W passes over the whole image: 64 at 32 x 32, 4 at 64 x 64.
+    assert images_in_run_grid(model("pixelcnn", 32), 64) == 64
+    assert images_in_run_grid(model("pixelcnn", 64), 64) == 4
+    assert images_in_run_grid(model("pixelcnn", 64), 12) == 4
+    assert images_in_run_grid(model("pixelcnn", 256), 64) == 1
+    # A likelihood whose image is its mean draws the whole grid at any size.
+    assert images_in_run_grid(model("discretized_logistic_mixture", 64), 64) == 64
+
+
 def test_a_vae_with_it_trains_its_weights_and_round_trips(tmp_path):
     x = colour_images(32)
     losses = [PixelCNN(components=2, filters=8, residual_layers=1), "kl"]

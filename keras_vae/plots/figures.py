@@ -214,6 +214,22 @@ def write_prior_images(model: VAE, path: Path, n: int = 64) -> Path | None:
     return path
 
 
+# An autoregressive likelihood draws each image it shows pixel by pixel, H x W passes of its
+# network over every image, so a grid costs about n (H W)^2: a finished run draws as many
+# images as 64 of 32 x 32 cost (a few minutes on 2 cores), 4 at 64 x 64, where 64 samples and
+# 12 reconstructions kept `train` busy over 18 minutes after its last epoch (then stopped).
+PIXEL_BY_PIXEL_BUDGET = 64 * (32 * 32) ** 2
+
+
+def images_in_run_grid(model: VAE, wanted: int) -> int:
+    """Returns how many of `wanted` images a finished run's grid draws: all of them, or for an
+    autoregressive likelihood as many as `PIXEL_BY_PIXEL_BUDGET` allows (at least one)."""
+    if not model.likelihood.autoregressive:
+        return wanted
+    height, width, _ = model.image_shape
+    return max(1, min(wanted, PIXEL_BY_PIXEL_BUDGET // (height * width) ** 2))
+
+
 def write_run_figures(
     model: VAE,
     x_test: np.ndarray,
@@ -224,10 +240,14 @@ def write_run_figures(
     """Writes a finished run's samples, reconstructions of the first test images (given their
     `labels`, for a conditional model), and training curves to their places in the run
     directory. A model of data that are not images (M1's codes: one or more than 3 channels
-    of 1 x 1 pixel) gets only its curves."""
+    of 1 x 1 pixel) gets only its curves; one drawn pixel by pixel fewer images
+    (`images_in_run_grid`): `keras-vae generate` and `reconstruct` draw more."""
     if model.image_shape[-1] in (1, 3) and model.image_shape[0] > 1:
-        write_samples(model, run.samples, n=model.labelling.samples_in_grid)
+        write_samples(
+            model, run.samples, n=images_in_run_grid(model, model.labelling.samples_in_grid)
+        )
+        shown = images_in_run_grid(model, 12)
         write_reconstructions(
-            model, x_test[:12], run.reconstructions, None if labels is None else labels[:12]
+            model, x_test[:shown], run.reconstructions, None if labels is None else labels[:shown]
         )
     drawing.plot_training_curves(history, run.training_curves)
