@@ -80,6 +80,8 @@ def validation_elbo(model, x: np.ndarray, seed: int) -> float:
 @click.option("--seed", default=0, show_default=True)
 def main(weights: Path, data: Path | None, out: Path, seed: int) -> None:
     """Writes their M1 as the run OUT of the m1-mnist preset, trained for no epochs here."""
+    if RunDirectory(out).config.exists():
+        raise click.UsageError(f"{out} holds a run already; give --out a new directory.")
     encoder = read_ndict(weights / "v.ndict.tar.gz")
     decoder = read_ndict(weights / "w.ndict.tar.gz")
     config = TrainingConfig(**{**PRESETS["m1-mnist"], "data": data, "out": out, "seed": seed})

@@ -83,6 +83,14 @@ def test_their_m1_weights_become_a_run_whose_codes_m2_reads(tmp_path, monkeypatc
     assert len(codes) == 10_200 and len(labels) == 10_200
     assert test_codes.shape[0] == 100 and 0 < test_codes.shape[-1] <= 50
 
+    saved = (out / "model.keras").read_bytes()
+    argv = [SCRIPT, "--weights", tmp_path / "longrun", "--data", data, "--out", out]
+    monkeypatch.setattr("sys.argv", [str(arg) for arg in argv])
+    with pytest.raises(SystemExit) as stopped:
+        runpy.run_path(str(SCRIPT), run_name="__main__")
+    assert stopped.value.code != 0 and "holds a run already" in capsys.readouterr().err
+    assert (out / "model.keras").read_bytes() == saved
+
 
 def test_weights_of_another_network_are_refused_by_name(tmp_path, monkeypatch):
     data = write_labelled_npz(tmp_path / "bars.npz", n_train=10_200, n_test=100)
