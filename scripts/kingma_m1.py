@@ -80,7 +80,8 @@ def validation_elbo(model, x: np.ndarray, seed: int) -> float:
 @click.option("--seed", default=0, show_default=True)
 def main(weights: Path, data: Path | None, out: Path, seed: int) -> None:
     """Writes their M1 as the run OUT of the m1-mnist preset, trained for no epochs here."""
-    if RunDirectory(out).config.exists():
+    run = RunDirectory(out)
+    if run.config.exists():
         raise click.UsageError(f"{out} holds a run already; give --out a new directory.")
     encoder = read_ndict(weights / "v.ndict.tar.gz")
     decoder = read_ndict(weights / "w.ndict.tar.gz")
@@ -91,8 +92,7 @@ def main(weights: Path, data: Path | None, out: Path, seed: int) -> None:
     set_dense_weights(model.decoder, decoder, DECODER_LAYERS)
     validation = x_train[-config.validation_images(len(x_train)) :]
     elbo = validation_elbo(model, np.asarray(validation, "float32"), seed)
-    run = RunDirectory(out)
-    run.path.mkdir(parents=True, exist_ok=True)
+    run.prepare()
     model.save(run.model)
     write_config(dataclasses.replace(config, epochs=0), run.config, keras.backend.backend())
     click.echo(f"their M1 in {run.path}: validation ELBO {elbo:.2f} nats ({len(validation)} "
