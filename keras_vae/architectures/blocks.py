@@ -21,11 +21,41 @@ def check_shapes(input_shape: Sequence[int], latent_dim: int) -> tuple[int, int,
     return shape
 
 
-def gaussian_head(features, latent_dim: int):
-    """Returns `[z_mean, z_log_var]`, two linear maps of `features`."""
-    z_mean = layers.Dense(latent_dim, name="z_mean")(features)
-    z_log_var = layers.Dense(latent_dim, name="z_log_var")(features)
+def gaussian_head(features, latent_dim: int, **dense_options):
+    """Returns `[z_mean, z_log_var]`, two linear maps of `features`.
+
+    Args:
+        **dense_options: further `keras.layers.Dense` arguments (`weight_options`' initialiser
+            and regulariser).
+    """
+    z_mean = layers.Dense(latent_dim, name="z_mean", **dense_options)(features)
+    z_log_var = layers.Dense(latent_dim, name="z_log_var", **dense_options)(features)
     return [z_mean, z_log_var]
+
+
+def weight_options(init_scale: float | None = None, kernel_l2: float | None = None) -> dict:
+    """Returns the `keras.layers.Dense` arguments that start each weight matrix N(0,
+    `init_scale`^2) (Keras's Glorot-uniform if None) and add `kernel_l2` times its sum of squares
+    to the loss (nothing if None).
+
+    Kingma et al.'s (2014) code starts every matrix at a standard deviation of 1e-3 and puts a
+    N(0, 1) prior on it, 1 / (2 N) times the sum of squares per image of N: `kernel_l2`.
+    """
+    options = {}
+    if init_scale is not None:
+        if not init_scale > 0:
+            raise ValueError(f"init_scale must be > 0, got {init_scale}.")
+        # A config, not an instance: each layer makes its own initialiser, with its own seed
+        # (one seeded instance would give every layer of a shape the same weights).
+        options["kernel_initializer"] = {
+            "class_name": "RandomNormal",
+            "config": {"mean": 0.0, "stddev": float(init_scale)},
+        }
+    if kernel_l2 is not None:
+        if not kernel_l2 >= 0:
+            raise ValueError(f"kernel_l2 must be >= 0, got {kernel_l2}.")
+        options["kernel_regularizer"] = {"class_name": "L2", "config": {"l2": float(kernel_l2)}}
+    return options
 
 
 def downsampled_size(size: int, times: int) -> int:

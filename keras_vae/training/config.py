@@ -79,6 +79,21 @@ class TrainingConfig:
     activation: str | None = _field(
         None, help="dense: activation of the hidden layers [relu] (tanh: Burda et al.'s MLP)."
     )
+    init_scale: float | None = _field(
+        None,
+        help="dense: start every weight matrix N(0, SCALE^2) [Keras's Glorot-uniform] "
+        "(Kingma et al.'s code: 1e-3).",
+        min=0,
+        min_open=True,
+    )
+    weight_prior_sd: float | None = _field(
+        None,
+        help="dense: a N(0, SD^2) prior on every weight matrix (Kingma et al.'s code: 1): its "
+        "sum of squares over 2 SD^2 N, N the training images, added to the per-image loss "
+        "[none].",
+        min=0,
+        min_open=True,
+    )
     latent_layers: int | None = _field(
         None, help="hvae, conv_hvae: stochastic layers, each of --latent-dim units [2].", min=2
     )
@@ -254,9 +269,13 @@ class TrainingConfig:
     distribution: DataParallel | None = _field(None, resumable=True, command_line=False)
     verbose: int | str = _field("auto", resumable=True, command_line=False)  # Keras's fit()
 
-    def architecture_kwargs(self) -> dict:
+    def architecture_kwargs(self, train_images: int | None = None) -> dict:
         """Returns the keyword arguments this config passes to the architecture factory, or
-        raises a ValueError for one the factory does not take."""
+        raises a ValueError for one the factory does not take.
+
+        Args:
+            train_images: the size of the training set, which --weight-prior-sd divides by.
+        """
         import inspect
 
         from keras_vae.architectures import get_architecture
@@ -268,17 +287,30 @@ class TrainingConfig:
             "latent_layers": self.latent_layers,
             "upsampling": self.upsampling,
             "downsampling": self.downsampling,
+            "init_scale": self.init_scale,
+            "kernel_l2": self._kernel_l2(train_images),
         }
+        flags = {name: f"--{name.replace('_', '-')}" for name in given}
+        flags["kernel_l2"] = "--weight-prior-sd"
         takes = inspect.signature(get_architecture(self.architecture)).parameters
-        options = sorted(set(takes) & set(given))
+        options = sorted(flags[name] for name in set(takes) & set(given))
         given = {name: value for name, value in given.items() if value is not None}
         for name in given:
             if name not in takes:
                 raise ValueError(
-                    f"--{name.replace('_', '-')} does not apply to the {self.architecture} "
-                    f"architecture; it takes {', '.join(options) or 'none of these options'}."
+                    f"{flags[name]} does not apply to the {self.architecture} architecture; "
+                    f"it takes {', '.join(options) or 'none of these options'}."
                 )
         return given
+
+    def _kernel_l2(self, train_images: int | None) -> float | None:
+        """Returns the weight of the weights' sum of squares in the per-image loss that
+        --weight-prior-sd's N(0, SD^2) prior makes: its negative log-density over N images."""
+        if self.weight_prior_sd is None:
+            return None
+        if not train_images:
+            raise ValueError("--weight-prior-sd needs the size of the training set.")
+        return 1.0 / (2.0 * self.weight_prior_sd**2 * train_images)
 
     def data_source(self) -> DataSource:
         """Returns where this run's images come from and how it prepares them."""

@@ -65,7 +65,7 @@ def build_model(
             if config.labelled is not None
             else {}
         ),
-        **{**config.architecture_kwargs(), **settings.get("architecture", {})},
+        **{**config.architecture_kwargs(train_images), **settings.get("architecture", {})},
     )
     model.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate, global_clipnorm=config.clip_norm)
