@@ -26,6 +26,7 @@ import click
 import keras
 import numpy as np
 
+from keras_vae.data.binarize import binarize_stochastic
 from keras_vae.run_directory import RunDirectory
 from keras_vae.training.config import TrainingConfig, write_config
 from keras_vae.training.presets import PRESETS
@@ -67,8 +68,9 @@ def set_dense_weights(model: keras.Model, arrays: dict, names) -> None:
 
 def validation_elbo(model, x: np.ndarray, seed: int) -> float:
     """Returns the model's mean ELBO (nats) on `x` binarised once with `seed`."""
-    binary = (np.random.default_rng(seed).random(x.shape) < x).astype("float32")
-    results = model.evaluate(binary, batch_size=1000, verbose=0, return_dict=True)
+    results = model.evaluate(
+        binarize_stochastic(x, seed), batch_size=1000, verbose=0, return_dict=True
+    )
     return -float(results["loss"])
 
 
