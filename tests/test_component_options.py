@@ -28,6 +28,8 @@ def test_every_registered_component_declares_its_options_by_its_signature():
     assert list(component_options(keras_vae.get_architecture("dense"))) == [
         "hidden_units",
         "activation",
+        "init_scale",
+        "kernel_l2",
     ]
     assert list(component_options(keras_vae.get_loss("kl"))) == [
         "beta",
