@@ -39,7 +39,8 @@ def weight_options(init_scale: float | None = None, kernel_l2: float | None = No
     to the loss (nothing if None).
 
     Kingma et al.'s (2014) code starts every matrix at a standard deviation of 1e-3 and puts a
-    N(0, 1) prior on it, 1 / (2 N) times the sum of squares per image of N: `kernel_l2`.
+    N(0, 1) prior on it; for N training images that prior adds 1 / (2 N) times the matrices'
+    sum of squares to the per-image loss, a `kernel_l2` of 1 / (2 N).
     """
     options = {}
     if init_scale is not None:
