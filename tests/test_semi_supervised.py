@@ -2,6 +2,8 @@
 its IWAE bound with y summed out, labels with -1 for unknown, and learning classes from few
 labels."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -12,7 +14,8 @@ from keras_vae.data import ImageBatches
 from keras_vae.inference import fit_latent_sampler, posterior_means
 from keras_vae.models.build import build_vae
 from keras_vae.models.labels import PartialLabels
-from keras_vae.models.semi_supervised import SemiSupervisedVAE
+from keras_vae.models.semi_supervised import CLASS_NOISE, SemiSupervisedVAE
+from keras_vae.training.config import TrainingConfig, option_of
 from tests.helpers import labelled_bars, to_numpy
 
 CLASSES = 3
@@ -72,6 +75,81 @@ def test_the_loss_is_the_elbo_given_y_or_summed_over_q_y_given_x(m2, batch):
     assert float(terms["objective"]) == pytest.approx(objective, rel=1e-5)
     parts = sum(float(terms[n]) for n in ("reconstruction", "kl", "label"))
     assert parts == pytest.approx(float(terms["loss"]), rel=1e-5)
+
+
+def test_per_class_noise_gives_each_class_its_own_draw(batch, tmp_path):
+    x, labels, _ = batch
+    m2 = build_vae("dense", input_shape=(7, 6, 1), latent_dim=3, hidden_units=(8,),
+                   num_classes=CLASSES, semi_supervised=True, seed=1,
+                   class_noise="per_class")  # fmt: skip
+    epsilon = np.random.default_rng(2).normal(size=(CLASSES, 6, 3)).astype("float32")
+    terms = m2.compute_loss_terms(x, epsilon=epsilon, labels=labels)
+    # Class k of every image is the conditional twin's ELBO under that class's own draw.
+    nelbo = np.stack([negative_elbo_per_class(m2, x, epsilon[k])[:, k] for k in range(CLASSES)],
+                     axis=1)  # fmt: skip
+    q = to_numpy(m2.classify(x))
+    known = labels >= 0
+    per_image = np.where(
+        known,
+        nelbo[np.arange(6), np.maximum(labels, 0)],
+        (q * nelbo).sum(axis=1) + (q * np.log(q)).sum(axis=1),
+    ) + np.log(CLASSES)
+    assert float(terms["loss"]) == pytest.approx(per_image.mean(), rel=1e-5)
+    m2.save(tmp_path / "m2.keras")
+    loaded = keras.models.load_model(tmp_path / "m2.keras")
+    assert loaded.class_noise == "per_class"
+    got = loaded.compute_loss_terms(x, epsilon=epsilon, labels=labels)["loss"]
+    assert float(got) == pytest.approx(float(terms["loss"]), rel=1e-6)
+    # One draw given for each image (as `evaluate` gives it) is every class's.
+    shared = m2.compute_loss_terms(x, epsilon=epsilon[0], labels=labels)["loss"]
+    same = np.broadcast_to(epsilon[0], epsilon.shape)
+    assert float(shared) == pytest.approx(
+        float(m2.compute_loss_terms(x, epsilon=same, labels=labels)["loss"]), rel=1e-6
+    )
+
+
+def label_blind(m2):
+    """Zeroes the weights through which M2's encoder and decoder read the class, so that only
+    the noise can make an image's classes differ."""
+    image_channels, latent_dim = m2.image_shape[-1], m2.latent_dim
+    encoder_in = next(layer for layer in m2.encoder.layers if layer.weights)
+    kernel = keras.ops.convert_to_numpy(encoder_in.kernel).copy()
+    channels = image_channels + CLASSES  # the label planes follow the image's channels
+    kernel[np.arange(len(kernel)) % channels >= image_channels] = 0.0
+    encoder_in.kernel.assign(kernel)
+    decoder_in = next(layer for layer in m2.decoder.layers if layer.weights)
+    kernel = keras.ops.convert_to_numpy(decoder_in.kernel).copy()
+    kernel[latent_dim:] = 0.0  # the one-hot label follows z
+    decoder_in.kernel.assign(kernel)
+
+
+@pytest.mark.parametrize("class_noise", ["shared", "per_class"])
+def test_drawn_noise_is_shared_by_an_image_s_classes_unless_asked_per_class(batch, class_noise):
+    x, _, _ = batch
+    m2 = build_vae("dense", input_shape=(7, 6, 1), latent_dim=3, hidden_units=(8,),
+                   num_classes=CLASSES, semi_supervised=True, seed=1,
+                   class_noise=class_noise)  # fmt: skip
+    label_blind(m2)
+    state = keras.ops.convert_to_numpy(m2.seed_generator.state)
+    before = float(m2.compute_loss_terms(x)["reconstruction"])
+    # The same draws again, with q(y | x) moved: the sum over classes weighs them otherwise.
+    m2.seed_generator.state.assign(state)
+    bias = m2.classifier.layers[-1].bias
+    bias.assign(keras.ops.convert_to_numpy(bias) + np.array([9.0, 0.0, 0.0]))
+    after = float(m2.compute_loss_terms(x)["reconstruction"])
+    if class_noise == "shared":  # one draw: every class of an image reconstructs alike
+        assert after == pytest.approx(before, rel=1e-6)
+    else:
+        assert abs(after - before) > 1e-3 * abs(before)
+
+
+def test_class_noise_must_be_known():
+    with pytest.raises(ValueError, match="class_noise must be one of"):
+        build_vae("dense", input_shape=(4, 4, 1), num_classes=2, semi_supervised=True,
+                  class_noise="per_image")  # fmt: skip
+    # config.py spells the choices out so that `keras-vae train --help` loads no backend.
+    fields = {f.name: option_of(f) for f in dataclasses.fields(TrainingConfig)}
+    assert fields["class_noise"].choices == CLASS_NOISE
 
 
 def test_no_labels_is_every_label_unknown(m2, batch):
@@ -141,6 +219,7 @@ def test_m2_saves_and_reloads(m2, batch, tmp_path):
     m2.save(tmp_path / "m2.keras")
     loaded = keras.models.load_model(tmp_path / "m2.keras")
     assert isinstance(loaded, SemiSupervisedVAE) and loaded.classification_weight == 0.1
+    assert loaded.class_noise == "shared"
     for name, value in m2.compute_loss_terms(x, epsilon=epsilon, labels=labels).items():
         got = loaded.compute_loss_terms(x, epsilon=epsilon, labels=labels)[name]
         assert float(got) == pytest.approx(float(value), rel=1e-6), name

@@ -29,6 +29,7 @@ def build_vae(
     num_classes: int | None = None,
     semi_supervised: bool = False,
     classification_weight: float = 0.1,
+    class_noise: str = "shared",
     **kwargs: Any,
 ) -> VAE:
     """Builds a VAE from a registered architecture and loss terms.
@@ -48,6 +49,8 @@ def build_vae(
             conditional VAE of `num_classes` with a classifier q(y | x), the architecture's
             encoder with `num_classes` outputs; labels may then be -1 (unknown).
         classification_weight: M2's alpha, the weight of its classification loss.
+        class_noise: M2's noise draws, one per image ("shared") or per image and class
+            ("per_class").
         **kwargs: the architecture's own keyword arguments (e.g. `hidden_units` for `dense`);
             `output_channels` is set from the likelihood where it needs more parameters per
             pixel than the images have channels (the discretised ones).
@@ -74,7 +77,8 @@ def build_vae(
     if semi_supervised:
         from keras_vae.models.semi_supervised import SemiSupervisedVAE
 
-        model, extra = SemiSupervisedVAE, {"classification_weight": classification_weight}
+        model = SemiSupervisedVAE
+        extra = {"classification_weight": classification_weight, "class_noise": class_noise}
     return model(
         **networks,
         losses=terms,

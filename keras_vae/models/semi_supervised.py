@@ -6,7 +6,9 @@ x, y) || p(z)) - log p(y), and `classification_weight` (the paper's alpha) times
 cross-entropy -log q(y | x); an unlabelled one (label -1) the negative ELBO of x, in which y is
 summed out over every class: sum_y q(y | x) [negative ELBO of (x, y)] - H(q(y | x)). The sum is
 an enumeration: every image is encoded and decoded once per class, in one batch of K times its
-size, so the maths is the same `keras.ops` code on every backend.
+size, so the maths is the same `keras.ops` code on every backend. By default an image's classes
+share one noise draw (its ELBOs then differ by the class alone); `class_noise="per_class"` draws
+each class its own, as Kingma et al.'s code does.
 
 The cross-entropy enters as alpha times its mean over the batch's labelled images, beside the
 per-image mean of the rest. The paper's objective sums its terms over the data set with alpha =
@@ -35,6 +37,8 @@ from keras_vae.models.vae import VAE
 # entropy where y is unknown), the labelled images' cross-entropy, and their classification
 # error.
 LABEL, CLASSIFICATION, ERROR = "label", "classification", "error"
+# How an image's classes draw their reparameterisation noise (`SemiSupervisedVAE`).
+CLASS_NOISE = ("shared", "per_class")
 
 
 @keras.saving.register_keras_serializable(package="keras_vae")
@@ -53,6 +57,8 @@ class SemiSupervisedVAE(VAE):
             (`conditioning.classifier_network`).
         num_classes: the classes.
         classification_weight: alpha, the weight of the labelled images' mean cross-entropy.
+        class_noise: "shared": one reparameterisation draw per image, the same for every class
+            it is enumerated as; "per_class": one per image and class.
         **kwargs: the rest of `VAE`'s (losses, prior, seed, ...).
     """
 
@@ -63,12 +69,15 @@ class SemiSupervisedVAE(VAE):
         classifier: keras.Model,
         num_classes: int,
         classification_weight: float = 0.1,
+        class_noise: str = "shared",
         **kwargs: Any,
     ) -> None:
         if num_classes is None or int(num_classes) < 2:
             raise ValueError(f"A semi-supervised VAE needs 2 or more classes, got {num_classes}.")
         if not classification_weight >= 0:
             raise ValueError(f"classification_weight must be >= 0, got {classification_weight}.")
+        if class_noise not in CLASS_NOISE:
+            raise ValueError(f"class_noise must be one of {CLASS_NOISE}, got {class_noise!r}.")
         super().__init__(encoder, decoder, num_classes=num_classes, **kwargs)
         self._check_plain_elbo()
         outputs = classifier.outputs[0].shape[-1]
@@ -78,6 +87,7 @@ class SemiSupervisedVAE(VAE):
             )
         self.classifier = classifier
         self.classification_weight = float(classification_weight)
+        self.class_noise = class_noise
 
     def _check_plain_elbo(self) -> None:
         """Raises a ValueError for what M2's sum over classes cannot weight image by image: an
@@ -122,8 +132,9 @@ class SemiSupervisedVAE(VAE):
         Args:
             x: (batch, H, W, C) images in [0, 1].
             training: whether this is a training pass.
-            epsilon: (batch, latent_dim) standard-normal noise, the same for every class
-                (drawn when None).
+            epsilon: standard-normal noise: (batch, latent_dim), the same for every class,
+                or (num_classes, batch, latent_dim), each class its own; drawn when None, as
+                `class_noise` says.
             labels: (batch,) classes, -1 where unknown; None: none known.
         """
         x = ops.convert_to_tensor(x, dtype="float32")
@@ -140,8 +151,13 @@ class SemiSupervisedVAE(VAE):
 
         every, x_every = self._every_class(x)
         z_mean, z_log_var = self._posterior(x_every, every, training)
-        noise = self._draw_noise(epsilon, z_mean[:batch])
-        z = self.reparameterize(z_mean, z_log_var, ops.tile(noise, (classes, 1)))
+        if epsilon is None and self.class_noise == "per_class":
+            noise = self._draw_noise(None, z_mean)
+        elif epsilon is not None and len(epsilon.shape) == 3:  # class-major, as `_every_class`
+            noise = ops.reshape(ops.convert_to_tensor(epsilon, "float32"), (-1, self.noise_dim))
+        else:
+            noise = ops.tile(self._draw_noise(epsilon, z_mean[:batch]), (classes, 1))
+        z = self.reparameterize(z_mean, z_log_var, noise)
         params = decode_draws(self.decoder, condition_codes(z, every), training)
         outputs = VAEOutputs(
             x=x_every,
@@ -251,6 +267,7 @@ class SemiSupervisedVAE(VAE):
             **super().get_config(),
             "classifier": keras.saving.serialize_keras_object(self.classifier),
             "classification_weight": self.classification_weight,
+            "class_noise": self.class_noise,
         }
 
     @classmethod

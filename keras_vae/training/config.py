@@ -151,6 +151,12 @@ class TrainingConfig:
         "paper's 0.1).",
         min=0,
     )
+    class_noise: str = _field(
+        "shared",
+        help="--labelled: an unlabelled image's noise draw, the same for every class it is "
+        "summed over (shared) or one per class (per_class, as the paper's code).",
+        choices=("shared", "per_class"),  # semi_supervised.CLASS_NOISE
+    )
     objective: str = _field(
         "elbo",
         help="A registered objective: elbo; iwae (the k-draw bound, Burda et al.). Or a loss "

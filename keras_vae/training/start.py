@@ -61,7 +61,11 @@ def build_model(
         objective=build_component(config, "objective", components, settings),
         num_classes=labels.num_classes,
         **(
-            {"semi_supervised": True, "classification_weight": config.classification_weight}
+            {
+                "semi_supervised": True,
+                "classification_weight": config.classification_weight,
+                "class_noise": config.class_noise,
+            }
             if config.labelled is not None
             else {}
         ),
