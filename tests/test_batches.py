@@ -47,3 +47,26 @@ def test_processes_take_equal_non_empty_parts_of_the_cut_batch():
 def test_a_batch_that_does_not_split_between_replicas_is_refused():
     with pytest.raises(ValueError, match="split evenly between 3 replicas"):
         ImageBatches(np.zeros((10, 1, 1, 1), "float32"), 64, replicas=3)
+
+
+def epoch_batches(batches, epoch):
+    batches.set_epoch(epoch)
+    return [batches[i][0].ravel().tolist() for i in range(len(batches))]
+
+
+def test_fixed_batches_are_cut_once_and_trained_on_every_epoch():
+    x = np.arange(257, dtype="float32").reshape(257, 1, 1, 1)
+    reshuffled, fixed = ImageBatches(x, 64, seed=1), ImageBatches(x, 64, seed=1, reshuffle=False)
+    first = epoch_batches(fixed, 0)
+    assert first == epoch_batches(reshuffled, 0)  # the seed's first cut
+    assert epoch_batches(fixed, 1) == first and epoch_batches(fixed, 7) == first
+    assert epoch_batches(reshuffled, 1) != first
+    # A semi-supervised run's batches keep their labelled images with the same others.
+    labels = np.full(257, -1)
+    labels[:10] = np.arange(10) % 5
+    labelled = np.flatnonzero(labels >= 0)
+    fixed = ImageBatches(x, 64, seed=1, labels=labels, labelled=labelled, labelled_per_batch=2,
+                         reshuffle=False)  # fmt: skip
+    first = epoch_batches(fixed, 0)
+    assert epoch_batches(fixed, 3) == first
+    assert all(len(set(batch) & set(labelled.tolist())) == 2 for batch in first[:4])

@@ -74,7 +74,7 @@ def m2_run(tmp_path_factory):
     result = CliRunner().invoke(
         main,
         ["train", "--data", str(data), "--labelled", "20", "--labelled-per-batch", "4",
-         "--classification-weight", "10", "--class-noise", "per_class",
+         "--classification-weight", "10", "--class-noise", "per_class", "--fixed-batches",
          "--latent-dim", "4", "--hidden-units", "64", "--batch-size", "50",
          "--learning-rate", "3e-3", "--epochs", "6", "--out", str(out)],
     )  # fmt: skip
@@ -88,6 +88,7 @@ def test_train_labelled_trains_m2_from_the_cli(m2_run):
     model = keras.models.load_model(out / "model.keras")
     assert isinstance(model, SemiSupervisedVAE) and model.classification_weight == 10
     assert model.class_noise == "per_class"
+    assert json.loads((out / "config.json").read_text())["fixed_batches"] is True
     errors = [float(row["val_error"]) for row in csv.DictReader((out / "log.csv").open())]
     assert errors[-1] < 0.2 < errors[0] + 0.2, errors  # chance: 0.75
 

@@ -37,6 +37,8 @@ class BatchOrder:
             then holds `labelled_per_batch` of them, drawn in turn from a shuffle of them, and
             the rest from a shuffle of the others (an epoch has as many batches as without).
         labelled_per_batch: see `labelled`.
+        reshuffle: a new order every epoch (True), or epoch 0's in every epoch: the same
+            batches, cut once, as Kingma et al.'s semi-supervised code trains.
     """
 
     images: int
@@ -46,6 +48,7 @@ class BatchOrder:
     replicas: int = 1
     labelled: Any = None
     labelled_per_batch: int = 1
+    reshuffle: bool = True
 
     def __post_init__(self):
         if self.replicas < 1 or self.replicas % self.part[1] or self.batch_size % self.replicas:
@@ -74,7 +77,7 @@ class BatchOrder:
     def order(self, epoch: int) -> np.ndarray:
         """Returns the image indices used in `epoch`, batch after batch: a permutation, or for
         a semi-supervised run each batch's labelled images and then its others."""
-        rng = np.random.default_rng([self.seed, epoch])
+        rng = np.random.default_rng([self.seed, epoch if self.reshuffle else 0])
         if self.labelled is None:
             return rng.permutation(self.images)
         labelled = np.asarray(self.labelled, dtype="int64")

@@ -35,6 +35,7 @@ class ImageBatches(keras.utils.PyDataset):
         labels: (N,) labels of the images, batched beside them (a conditional VAE's).
         labelled, labelled_per_batch: for a semi-supervised run, the labelled images' indices
             and how many of them each batch holds (`BatchOrder`).
+        reshuffle: False: every epoch the same batches (`BatchOrder`).
     """
 
     def __init__(
@@ -49,10 +50,12 @@ class ImageBatches(keras.utils.PyDataset):
         labels: np.ndarray | None = None,
         labelled: np.ndarray | None = None,
         labelled_per_batch: int = 1,
+        reshuffle: bool = True,
     ):
         super().__init__(workers=workers, max_queue_size=8)
         self.batch_order = BatchOrder(len(images), int(batch_size), int(seed), tuple(part),
-                                      int(replicas), labelled, int(labelled_per_batch))  # fmt: skip
+                                      int(replicas), labelled, int(labelled_per_batch),
+                                      bool(reshuffle))  # fmt: skip
         self.part = self.batch_order.part
         self.replicas = self.batch_order.replicas
         self.images = images

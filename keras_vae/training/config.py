@@ -180,6 +180,11 @@ class TrainingConfig:
         flag="--set",
     )
     batch_size: int = _field(128, help="Images per optimizer step.", min=1)
+    fixed_batches: bool = _field(
+        False,
+        help="Cut the training images into batches once and train on the same batches every "
+        "epoch (as Kingma et al.'s semi-supervised code), instead of a new shuffle each epoch.",
+    )
     learning_rate: float = _field(1e-3, help="Adam's learning rate.", min=0, min_open=True)
     learning_rate_decay_epochs: int = _field(
         0,

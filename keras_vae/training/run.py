@@ -107,6 +107,7 @@ def _train(
             # of each batch; within a process, Keras splits it between the devices.
             part=(replicas.process_index, replicas.process_count),
             replicas=replicas.count,
+            reshuffle=not config.fixed_batches,
             **_labelled_mixing(config, y_train),
         )
         batches = _batches(config, x_train, y_train, order, initial_epoch)
@@ -269,6 +270,7 @@ def _batches(config: TrainingConfig, x_train, y_train, order: BatchOrder, initia
         replicas=order.replicas,
         labelled=order.labelled,
         labelled_per_batch=order.labelled_per_batch,
+        reshuffle=order.reshuffle,
     )
 
 
