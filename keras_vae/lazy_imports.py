@@ -38,7 +38,8 @@ MOVED_MODULES = {
     "keras_vae.visualize": "keras_vae.plots",
 }
 # The modules whose import registers keras_vae's Keras serializables: the VAE and the
-# built-in loss terms, priors, objectives and layers (what a saved VAE's config names).
+# built-in loss terms, priors, objectives, layers and optimizers (what a saved VAE's config
+# names).
 SERIALIZABLES = (
     "keras_vae.models.vae",
     "keras_vae.models.hierarchical",
@@ -54,6 +55,7 @@ SERIALIZABLES = (
     "keras_vae.losses.pixelcnn",
     "keras_vae.objectives.base",
     "keras_vae.objectives.iwae",
+    "keras_vae.optimizers",
     "keras_vae.priors.mixture",
     "keras_vae.priors.standard_normal",
     "keras_vae.priors.vamp",

@@ -186,6 +186,11 @@ class TrainingConfig:
         "epoch (as Kingma et al.'s semi-supervised code), instead of a new shuffle each epoch.",
     )
     learning_rate: float = _field(1e-3, help="Adam's learning rate.", min=0, min_open=True)
+    uncorrected_adam: bool = _field(
+        False,
+        help="Adam without its bias correction, as Kingma et al.'s 2014 code: its first steps "
+        "up to 6.5 times larger, within 1% of Adam's after 4,000.",
+    )
     learning_rate_decay_epochs: int = _field(
         0,
         help="Anneal the learning rate towards zero along a half cosine over the last N "

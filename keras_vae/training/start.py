@@ -12,6 +12,7 @@ from keras_vae.losses import Likelihood
 from keras_vae.models.build import build_vae
 from keras_vae.models.labels import labelling_of_run
 from keras_vae.models.vae import VAE
+from keras_vae.optimizers import UncorrectedAdam
 from keras_vae.training.components import build_component, component_settings, run_components
 from keras_vae.training.config import TrainingConfig
 
@@ -71,9 +72,8 @@ def build_model(
         ),
         **{**config.architecture_kwargs(train_images), **settings.get("architecture", {})},
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate, global_clipnorm=config.clip_norm)
-    )
+    adam = UncorrectedAdam if config.uncorrected_adam else keras.optimizers.Adam
+    model.compile(optimizer=adam(config.learning_rate, global_clipnorm=config.clip_norm))
     return model
 
 

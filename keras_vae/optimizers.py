@@ -1,0 +1,35 @@
+"""Adam as Kingma et al.'s 2014 semi-supervised code runs it: without bias correction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="keras_vae")
+class UncorrectedAdam(keras.optimizers.Adam):
+    """Adam whose steps use its raw moment averages: lr * m / (sqrt(v) + epsilon).
+
+    Their code (dpkingma/nips14-ssl, `adam.py`) computes Adam's corrected rate but steps with
+    the uncorrected one, so its early steps are larger than Adam's by (1 - beta_1^t) /
+    sqrt(1 - beta_2^t): 3.2 times at the first, 6.5 at the tenth, 1.26 at the 1,000th, within 1%
+    of Adam's after 4,000. It adds no epsilon; Keras's 1e-7 is kept against a variable whose
+    gradient is 0 from the start (0 / 0). Takes `keras.optimizers.Adam`'s arguments but
+    `amsgrad`.
+    """
+
+    def __init__(self, *args: Any, amsgrad: bool = False, **kwargs: Any) -> None:
+        if amsgrad:
+            raise ValueError("UncorrectedAdam has no AMSGrad variant; use keras.optimizers.Adam.")
+        super().__init__(*args, amsgrad=False, **kwargs)
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        lr = ops.cast(learning_rate, variable.dtype)
+        gradient = ops.cast(gradient, variable.dtype)
+        index = self._get_variable_index(variable)
+        m, v = self._momentums[index], self._velocities[index]
+        self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - self.beta_1))
+        self.assign_add(v, ops.multiply(ops.subtract(ops.square(gradient), v), 1 - self.beta_2))
+        self.assign_sub(variable, ops.divide(ops.multiply(m, lr), ops.sqrt(v) + self.epsilon))
