@@ -15,9 +15,10 @@ class UncorrectedAdam(keras.optimizers.Adam):
     Their code (dpkingma/nips14-ssl, `adam.py`) computes Adam's corrected rate but steps with
     the uncorrected one, so its early steps are larger than Adam's by (1 - beta_1^t) /
     sqrt(1 - beta_2^t): 3.2 times at the first, 6.5 at the tenth, 1.26 at the 1,000th, within 1%
-    of Adam's after 4,000. Adam's step with its rate times that factor is that step. It adds no
-    epsilon; Keras's 1e-7 is kept against a variable whose gradient is 0 from the start (0 /
-    0). Takes `keras.optimizers.Adam`'s arguments but `amsgrad`.
+    of Adam's after 4,000. Each step here is Adam's at its rate times that factor, which is
+    the uncorrected step. Their code adds no epsilon; Keras's 1e-7 stays, against a variable
+    whose gradient is 0 from the start (0 / 0). Takes `keras.optimizers.Adam`'s arguments but
+    `amsgrad`.
     """
 
     def __init__(self, *args: Any, amsgrad: bool = False, **kwargs: Any) -> None:
